@@ -1,0 +1,32 @@
+"""Astro's DAG integrity test: every DAG file imports, with no connection or variable configured.
+
+Kept in .astro/ where the Astro CLI runs it on `astro dev pytest` and before `astro deploy`; our
+own policy checks (tags, owner, retries, docs) are in tests/dags/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
+
+
+def _dag_files() -> list[Path]:
+    return sorted(p for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
+
+
+def test_no_connection_or_variable_is_configured_here() -> None:
+    configured = [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]
+    assert configured == [], f"the integrity test must run without connections or variables: {configured}"
+
+
+@pytest.mark.parametrize("dag_file", _dag_files(), ids=lambda p: p.name)
+def test_dag_file_imports_without_errors(dag_file: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dag_file), include_examples=False)
+    assert bag.import_errors == {}, next(iter(bag.import_errors.values()), "")
+    assert bag.dags, f"{dag_file.name} defines no DAG"

@@ -1,0 +1,37 @@
+"""Local-stack start-up time: from `up()` to every stand-in answering, on fresh ports and state."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from local.stack import DEFAULT_PORTS, REPO_ROOT, LocalStack, StackConfig
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(samples: int = 3) -> dict[str, object]:
+    times = []
+    for _ in range(samples):
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = StackConfig(
+                state_dir=Path(tmp),
+                assets_dir=REPO_ROOT / ".local" / "assets",  # fetched once, like a second `make local-up`
+                ports={name: _free_port() for name in DEFAULT_PORTS},
+            )
+            stack = LocalStack(cfg)
+            start = time.perf_counter()
+            try:
+                stack.up()
+                times.append(time.perf_counter() - start)
+            finally:
+                stack.down()
+    return {"samples": samples, "median_s": round(statistics.median(times), 2), "all_s": [round(t, 2) for t in times],
+            "target_below_s": 20}
