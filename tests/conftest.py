@@ -38,11 +38,12 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The whole local stack (Snowflake, S3, Bedrock stand-ins) with its connections in os.environ."""
+    from local.assets import DEFAULT_ASSETS_DIR
     from local.stack import DEFAULT_PORTS, LocalStack, StackConfig
 
     cfg = StackConfig(
         state_dir=tmp_path_factory.mktemp("local-stack"),
-        assets_dir=REPO_ROOT / ".local" / "assets",
+        assets_dir=DEFAULT_ASSETS_DIR,
         ports={name: free_port() for name in DEFAULT_PORTS},
     )
     stack = LocalStack(cfg)
