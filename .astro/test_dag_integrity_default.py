@@ -27,6 +27,6 @@ def test_no_connection_or_variable_is_configured_here() -> None:
 def test_dag_file_imports_without_errors(dag_file: Path) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(dag_file), include_examples=False)
+    bag = DagBag(dag_folder=str(dag_file))
     assert bag.import_errors == {}, next(iter(bag.import_errors.values()), "")
     assert bag.dags, f"{dag_file.name} defines no DAG"

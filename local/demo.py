@@ -60,7 +60,7 @@ def dag_ids(env: dict[str, str]) -> list[str]:
     """The DAG ids defined in dags/, in pipeline order."""
     probe = (
         "import json; from airflow.dag_processing.dagbag import DagBag; "
-        "b = DagBag(include_examples=False); "
+        "b = DagBag(); "
         "print(json.dumps({'ids': sorted(b.dags), 'errors': {k: str(v).splitlines()[-1] for k, v in b.import_errors.items()}}))"
     )
     done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
@@ -78,7 +78,8 @@ def dag_ids(env: dict[str, str]) -> list[str]:
 
 def summary(env: dict[str, str], bedrock_url: str) -> None:
     """What the pipelines produced: objects per S3 prefix, rows per warehouse table, model calls."""
-    os.environ.update(env)
+    # the hooks log every statement and connection at INFO: the summary is for people
+    os.environ.update({**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"})
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 

@@ -15,7 +15,7 @@ HEAVY_MODULES = ("pandas", "boto3", "botocore", "tiktoken", "snowflake", "airflo
 def dag_bag():
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    bag = DagBag(dag_folder=str(DAGS_FOLDER))
     assert bag.import_errors == {}
     return bag
 

@@ -1,0 +1,48 @@
+"""Project settings, read from the environment with local-stack defaults.
+
+Kept free of Airflow so that include/ code and its tests can use it; operators resolve settings
+at execute time, never at DAG parse time, so a worker's environment is the one that counts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Settings are spliced into SQL as identifiers (never as values), so they must be plain identifiers.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_bucket: str = "genai-landing"
+    snowflake_database: str = "GENAI"
+    snowflake_conn_id: str = "snowflake_default"
+    aws_conn_id: str = "aws_default"
+    # Only used to name assets (snowflake://<account>/<db>/<schema>/<table>, the provider's URI form).
+    snowflake_account: str = "local"
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.snowflake_database):
+            raise ValueError(f"GENAI_SNOWFLAKE_DATABASE must be a plain Snowflake identifier, got {self.snowflake_database!r}")
+        if not self.landing_bucket:
+            raise ValueError("GENAI_LANDING_BUCKET must not be empty")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        return cls(
+            landing_bucket=env.get("GENAI_LANDING_BUCKET") or defaults.landing_bucket,
+            snowflake_database=(env.get("GENAI_SNOWFLAKE_DATABASE") or defaults.snowflake_database).upper(),
+            snowflake_conn_id=env.get("GENAI_SNOWFLAKE_CONN_ID") or defaults.snowflake_conn_id,
+            aws_conn_id=env.get("GENAI_AWS_CONN_ID") or defaults.aws_conn_id,
+            snowflake_account=env.get("GENAI_SNOWFLAKE_ACCOUNT") or defaults.snowflake_account,
+        )
+
+
+def is_identifier(name: str) -> bool:
+    """True if ``name`` can be spliced into SQL as an unquoted Snowflake identifier."""
+    return bool(_IDENTIFIER.match(name))

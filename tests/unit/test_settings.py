@@ -1,0 +1,37 @@
+"""Project settings: defaults for the local stack, overrides from the environment, safe identifiers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from include.settings import Settings
+
+
+def test_defaults_match_the_local_stack() -> None:
+    assert Settings.from_env({}) == Settings(
+        landing_bucket="genai-landing", snowflake_database="GENAI", snowflake_conn_id="snowflake_default",
+        aws_conn_id="aws_default", snowflake_account="local",
+    )
+
+
+def test_environment_overrides() -> None:
+    settings = Settings.from_env({
+        "GENAI_LANDING_BUCKET": "prod-landing", "GENAI_SNOWFLAKE_DATABASE": "genai_prod",
+        "GENAI_SNOWFLAKE_CONN_ID": "sf", "GENAI_AWS_CONN_ID": "aws", "GENAI_SNOWFLAKE_ACCOUNT": "xy12345",
+    })
+    assert (settings.landing_bucket, settings.snowflake_database, settings.snowflake_conn_id, settings.aws_conn_id,
+            settings.snowflake_account) == ("prod-landing", "GENAI_PROD", "sf", "aws", "xy12345")
+
+
+@pytest.mark.parametrize("database", ["GENAI; DROP TABLE X", "my-db", '"GENAI"', "1GENAI"])
+def test_database_must_be_a_plain_identifier(database: str) -> None:
+    # it is spliced into SQL as an identifier, so anything else is refused up front
+    with pytest.raises(ValueError, match="GENAI_SNOWFLAKE_DATABASE"):
+        Settings.from_env({"GENAI_SNOWFLAKE_DATABASE": database})
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().landing_bucket = "x"  # type: ignore[misc]
