@@ -21,8 +21,6 @@ class Settings:
     snowflake_database: str = "GENAI"
     snowflake_conn_id: str = "snowflake_default"
     aws_conn_id: str = "aws_default"
-    # Only used to name assets (snowflake://<account>/<db>/<schema>/<table>, the provider's URI form).
-    snowflake_account: str = "local"
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.snowflake_database):
@@ -39,7 +37,6 @@ class Settings:
             snowflake_database=(env.get("GENAI_SNOWFLAKE_DATABASE") or defaults.snowflake_database).upper(),
             snowflake_conn_id=env.get("GENAI_SNOWFLAKE_CONN_ID") or defaults.snowflake_conn_id,
             aws_conn_id=env.get("GENAI_AWS_CONN_ID") or defaults.aws_conn_id,
-            snowflake_account=env.get("GENAI_SNOWFLAKE_ACCOUNT") or defaults.snowflake_account,
         )
 
 

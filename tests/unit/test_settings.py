@@ -12,17 +12,17 @@ from include.settings import Settings
 def test_defaults_match_the_local_stack() -> None:
     assert Settings.from_env({}) == Settings(
         landing_bucket="genai-landing", snowflake_database="GENAI", snowflake_conn_id="snowflake_default",
-        aws_conn_id="aws_default", snowflake_account="local",
+        aws_conn_id="aws_default",
     )
 
 
 def test_environment_overrides() -> None:
     settings = Settings.from_env({
         "GENAI_LANDING_BUCKET": "prod-landing", "GENAI_SNOWFLAKE_DATABASE": "genai_prod",
-        "GENAI_SNOWFLAKE_CONN_ID": "sf", "GENAI_AWS_CONN_ID": "aws", "GENAI_SNOWFLAKE_ACCOUNT": "xy12345",
+        "GENAI_SNOWFLAKE_CONN_ID": "sf", "GENAI_AWS_CONN_ID": "aws",
     })
-    assert (settings.landing_bucket, settings.snowflake_database, settings.snowflake_conn_id, settings.aws_conn_id,
-            settings.snowflake_account) == ("prod-landing", "GENAI_PROD", "sf", "aws", "xy12345")
+    assert (settings.landing_bucket, settings.snowflake_database, settings.snowflake_conn_id,
+            settings.aws_conn_id) == ("prod-landing", "GENAI_PROD", "sf", "aws")
 
 
 @pytest.mark.parametrize("database", ["GENAI; DROP TABLE X", "my-db", '"GENAI"', "1GENAI"])
