@@ -1,26 +1,20 @@
 """Contract: the real TLS server, the real connector, the stock Airflow SnowflakeHook.
 
-Starts ``python -m local.snowflake.server`` as a subprocess on a free port with a fresh
-self-signed certificate, and talks to it exactly as the project's operators do.
+Talks to the Snowflake stand-in of the session's local stack (started by ``local.stack`` exactly as
+``make local-up`` starts it) through the connection the stack exports, as the operators do.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from local.snowflake.tls import make_self_signed_cert
 
 pytestmark = pytest.mark.integration
 
@@ -28,81 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DIMS = 384
 
 
-@dataclass
-class Server:
-    port: int
-    cert: Path
-    key: Path
-    bundle: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(port: int, cert: Path, key: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "local.snowflake.server", "--host", "127.0.0.1", "--port", str(port),
-         "--certfile", str(cert), "--keyfile", str(key)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("local-snowflake")
-    cert, key, bundle = tmp / "snowflake.pem", tmp / "snowflake-key.pem", tmp / "ca-bundle.pem"
-    make_self_signed_cert(cert, key, bundle)
-    port = _free_port()
-    process = _start(port, cert, key)
-    context = ssl.create_default_context(cafile=str(bundle))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            # a handshake verified against the bundle proves the cert clients will see
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as raw:
-                with context.wrap_socket(raw, server_hostname="localhost"):
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                _, err = process.communicate()
-                pytest.fail(f"local snowflake server did not start: {err.decode()}")
-            time.sleep(0.2)
-    try:
-        yield Server(port, cert, key, bundle)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
-def hook(server: Server, monkeypatch: pytest.MonkeyPatch) -> Any:  # noqa: ANN401
-    connection = {
-        "conn_type": "snowflake",
-        "login": "local",
-        "password": "local",
-        "schema": "PUBLIC",
-        "extra": {
-            "account": "local",
-            "database": "GENAI",
-            "warehouse": "LOCAL_WH",
-            "host": "localhost",
-            "port": server.port,
-            "insecure_mode": True,
-        },
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(connection))
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
+def hook(local_stack: Any) -> Any:  # noqa: ANN401
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     return SnowflakeHook(snowflake_conn_id="snowflake_default")
@@ -122,7 +43,7 @@ def _unit(i: int) -> list[float]:
     return v
 
 
-def test_vector_top_k_search(hook: Any, server: Server) -> None:
+def test_vector_top_k_search(hook: Any, local_stack: Any) -> None:
     hook.run(f"CREATE OR REPLACE TABLE chunk_embeddings (chunk_id VARCHAR, embedding VECTOR(FLOAT, {DIMS}))")
     # chunk c<i> points along axis i; c9 is halfway between axes 0 and 1
     for i in range(5):
@@ -152,7 +73,7 @@ def test_vector_top_k_search(hook: Any, server: Server) -> None:
     import snowflake.connector
 
     conn = snowflake.connector.connect(
-        user="local", password="local", account="local", host="localhost", port=server.port,
+        user="local", password="local", account="local", host="localhost", port=local_stack.cfg.ports["snowflake"],
         database="GENAI", schema="PUBLIC", insecure_mode=True, paramstyle="qmark",
     )  # fmt: skip
     try:
@@ -225,10 +146,15 @@ def test_scheduler_refreshes_stale_tables(hook: Any) -> None:
     assert triggers == [("CREATION",), ("SCHEDULED",)]
 
 
-def test_port_in_use_is_one_line_and_non_zero(server: Server) -> None:
-    process = _start(server.port, server.cert, server.key)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode != 0
-    assert err.decode().strip().splitlines() == [
-        f"local snowflake: port {server.port} is already in use (is the stack already running? try: make local-down)"
+def test_port_in_use_is_one_line_and_non_zero(local_stack: Any) -> None:
+    cfg = local_stack.cfg
+    port = cfg.ports["snowflake"]
+    done = subprocess.run(
+        [sys.executable, "-m", "local.snowflake.server", "--host", "127.0.0.1", "--port", str(port),
+         "--certfile", str(cfg.certs_dir / "snowflake.pem"), "--keyfile", str(cfg.certs_dir / "snowflake-key.pem")],
+        cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"local snowflake: port {port} is already in use (is the stack already running? try: make local-down)"
     ]
