@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from local import assets
-from local.stack import DEFAULT_PORTS, LocalStack, StackConfig
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from local.stack import DEFAULT_PORTS, LocalStack, StackConfig, free_port
 
 
 def run(samples: int = 3) -> dict[str, object]:
@@ -25,7 +18,7 @@ def run(samples: int = 3) -> dict[str, object]:
             cfg = StackConfig(
                 state_dir=Path(tmp),
                 assets_dir=assets.DEFAULT_ASSETS_DIR,  # fetched once, like a second `make local-up`
-                ports={name: _free_port() for name in DEFAULT_PORTS},
+                ports={name: free_port() for name in DEFAULT_PORTS},
             )
             stack = LocalStack(cfg)
             start = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = REPO_ROOT / "airflow_settings.yaml"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+STOP_GRACE_S = 15
 
 
 def _airflow(*args: str) -> None:
@@ -61,12 +63,27 @@ def standalone() -> None:
     prepare()
     env = {
         **os.environ,
+        # standalone starts each component as `airflow ...` from PATH
+        "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         # a laptop UI: no login screen
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__API__PORT": os.environ.get("AIRFLOW__API__PORT", "8080"),
     }
-    print("Airflow UI on http://localhost:8080 (Ctrl-C stops it; the local stack keeps running)")
-    os.execve(AIRFLOW, [AIRFLOW, "standalone"], env)
+    print("Airflow UI on http://localhost:8080 (Ctrl-C stops it; the local stack keeps running)", flush=True)
+    # Supervised rather than exec'd: after a Ctrl-C, `airflow standalone` 3.3 stops its components
+    # but then ignores further signals and never exits. We forward the Ctrl-C, give it a grace
+    # period, then end its whole process group.
+    process = subprocess.Popen([AIRFLOW, "standalone"], env=env, start_new_session=True)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        print("Airflow stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,13 @@ class Service:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for private stacks in tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)

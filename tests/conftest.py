@@ -9,7 +9,6 @@ has running with ``make local-up``.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,17 +28,11 @@ for _name in [n for n in os.environ if n.startswith("AIRFLOW_CONN_")]:
     del os.environ[_name]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The whole local stack (Snowflake, S3, Bedrock stand-ins) with its connections in os.environ."""
     from local.assets import DEFAULT_ASSETS_DIR
-    from local.stack import DEFAULT_PORTS, LocalStack, StackConfig
+    from local.stack import DEFAULT_PORTS, LocalStack, StackConfig, free_port
 
     cfg = StackConfig(
         state_dir=tmp_path_factory.mktemp("local-stack"),
