@@ -98,6 +98,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _alive(pid: int) -> bool:
+    """True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # field 3 of /proc/<pid>/stat is the state; the name before it may hold spaces, not ')'
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill(0)
+
+
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -214,10 +229,9 @@ class LocalStack:
     def _pid(self, name: str) -> int | None:
         try:
             pid = int(self._pid_file(name).read_text())
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError):
             return None
+        return pid if _alive(pid) else None
 
     def status(self) -> dict[str, str]:
         out = {}
@@ -313,17 +327,18 @@ class LocalStack:
             return
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
             # reap it if it is our child (tests start the stack in-process)
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+            if not _alive(pid):
+                return
             time.sleep(0.05)
-        os.killpg(pid, signal.SIGKILL)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def _write_env_file(self, env: dict[str, str]) -> None:
         lines = ["# written by `make local-up`; source it to run airflow against the local stack"]

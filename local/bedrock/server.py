@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("local bedrock (test double) on http://%s:%d (tpm=%s latency_ms=%s throttle=%s "
                 "error=%s bad_output=%s)", args.host, args.port, config.tpm, config.latency_ms,
                 config.throttle_rate, config.error_rate, config.bad_output_rate)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    # clients keep pooled connections open; without a bound, a stop would wait for them forever
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

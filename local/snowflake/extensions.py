@@ -83,6 +83,26 @@ def _run_dynamic_table_statement(cursor: Any, command: str) -> Any:  # noqa: ANN
         raise
 
 
+def as_sql_error(error: Exception) -> ProgrammingError:
+    """A Snowflake-shaped error for anything fakesnow lets escape.
+
+    fakesnow's server answers an unexpected exception with HTTP 500, and the Snowflake connector
+    retries a 500 for minutes: a bad statement would look like a hang. As a ProgrammingError it
+    reaches the client at once, as one line, like Snowflake's own errors.
+    """
+    import duckdb
+
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.OutOfRangeException)):
+        # bad data in a statement Snowflake supports, e.g. PARSE_JSON('{'): a data exception
+        return ProgrammingError(msg=first_line, errno=100069, sqlstate="22000")
+    return ProgrammingError(
+        msg=f"the local Snowflake stand-in cannot run this statement: {type(error).__name__}: {first_line}",
+        errno=2,
+        sqlstate="0A000",  # feature not supported
+    )
+
+
 def install() -> None:
     """Install the extensions into fakesnow. Idempotent, and safe before or after fakesnow.server is imported."""
     global _installed
@@ -98,11 +118,16 @@ def install() -> None:
 
         @functools.wraps(original_execute)
         def execute(self: Any, command: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
-            if isinstance(command, str):
-                command = dynamic_tables.rewrite_describe(command)
-                if dynamic_tables.is_statement(command):
-                    return _run_dynamic_table_statement(self, command)
-            return original_execute(self, command, params, *args, **kwargs)
+            try:
+                if isinstance(command, str):
+                    command = dynamic_tables.rewrite_describe(command)
+                    if dynamic_tables.is_statement(command):
+                        return _run_dynamic_table_statement(self, command)
+                return original_execute(self, command, params, *args, **kwargs)
+            except ProgrammingError:
+                raise
+            except Exception as e:  # noqa: BLE001 (every other error becomes a SQL error, see below)
+                raise as_sql_error(e) from e
 
         @functools.wraps(original_transform)
         def _transform(self: Any, expression: exp.Expr, params: Any) -> exp.Expr:  # noqa: ANN401

@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         ssl_certfile=args.certfile,
         ssl_keyfile=args.keyfile,
         log_level=args.log_level.lower(),
+        # the connector keeps pooled connections open; without a bound, a stop waits for them forever
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     try:
