@@ -99,6 +99,9 @@ def summary(env: dict[str, str], bedrock_url: str) -> None:
     for schema, table in tables:
         (count,) = hook.get_first(f'SELECT COUNT(*) FROM "{schema}"."{table}"')  # names from the catalog
         print(f"warehouse {schema}.{table}: {count} rows")
+        if (schema, table) == ("OPS", "QUARANTINE") and count:
+            for reason, n in hook.get_records('SELECT REASON, COUNT(*) FROM "OPS"."QUARANTINE" GROUP BY 1 ORDER BY 1'):
+                print(f"    {n:>5}  {reason}")
 
     with urllib.request.urlopen(f"{bedrock_url}/_local/stats", timeout=5) as response:  # noqa: S310
         stats = json.load(response)
@@ -121,7 +124,8 @@ def main() -> int:
         as_of = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
         seed_log = logs / "demo-seed.log"
         _run([sys.executable, "-m", "local.seed", "--bucket", LANDING_BUCKET, "--aws-conn-id", "aws_default",
-              "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")], env, seed_log)
+              "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")],
+             {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}, seed_log)
         print(seed_log.read_text().strip())
 
         _step("local Airflow home")

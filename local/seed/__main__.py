@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes[key.split("/", 1)[0]].append(len(data))
     counts = output.manifest["counts"]
     details = {
-        "customers": f"{counts['customers']} customers",
+        "customers": f"{counts['customers']} customers, {counts['bad_customer_rows']} bad rows",
         "catalog": f"{counts['products']} products, {counts['catalog_rows']} rows, "
         f"{counts['reviews']} reviews",
         "pos": f"{counts['good_events']} good events, {counts['bad_records']} bad, "

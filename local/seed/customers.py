@@ -73,7 +73,35 @@ def generate_customers(count: int, rng: random.Random) -> list[Customer]:
     return customers
 
 
-def customers_csv(customers: list[Customer]) -> bytes:
+# Rows a CRM export really produces now and then; each kind is one the customer pipeline must
+# quarantine with its own reason (include/customer_master/validation.py).
+BAD_CUSTOMER_KINDS: dict[str, tuple[str, ...]] = {
+    "invalid_email": ("{id}", "Anna", "Beispiel", "anna.beispiel.at.example.com", "de", "DE", "true"),
+    "unknown_language": ("{id}", "Marco", "Esempio", "marco.esempio@example.org", "xx", "IT", "true"),
+    "unknown_country": ("{id}", "Sofia", "Exemplo", "sofia.exemplo@example.net", "pt-BR", "ZZ", "false"),
+    "invalid_consent": ("{id}", "Tom", "Example", "tom.example@example.com", "en", "GB", "yes"),
+    "missing_customer_id": ("", "Eva", "Voorbeeld", "eva.voorbeeld@example.com", "nl", "NL", "true"),
+    "wrong_column_count": ("{id}", "Luc", "Exemple", "luc.exemple@example.fr", "fr"),
+}
+
+
+def bad_customer_rows(good_count: int, bad_rate: float) -> list[tuple[str, dict[str, object]]]:
+    """(csv row, manifest entry) pairs appended after the good rows; ids never clash with good ones."""
+    if bad_rate <= 0:
+        return []
+    kinds = list(BAD_CUSTOMER_KINDS)
+    count = max(len(kinds), round(good_count * bad_rate))
+    rows = []
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+        cid = customer_id(good_count + 900_000 + i) if BAD_CUSTOMER_KINDS[kind][0] else ""
+        fields = [f.format(id=cid) for f in BAD_CUSTOMER_KINDS[kind]]
+        line = good_count + 2 + i  # 1-based, after the header and the good rows
+        rows.append((",".join(fields), {"kind": kind, "line": line, "customer_id": cid}))
+    return rows
+
+
+def customers_csv(customers: list[Customer], bad_rows: list[tuple[str, dict[str, object]]] = ()) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CUSTOMER_COLUMNS)
@@ -82,4 +110,5 @@ def customers_csv(customers: list[Customer]) -> bytes:
          "true" if c.consent else "false")
         for c in customers
     )
+    buffer.writelines(f"{row}\n" for row, _ in bad_rows)
     return buffer.getvalue().encode("utf-8")

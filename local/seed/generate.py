@@ -12,7 +12,7 @@ from typing import Any
 from local.seed.catalog import (
     PRODUCTS_KEY, catalog_csv, catalog_rows, generate_bundles, generate_products,
 )
-from local.seed.customers import CUSTOMERS_KEY, customers_csv, generate_customers
+from local.seed.customers import CUSTOMERS_KEY, bad_customer_rows, customers_csv, generate_customers
 from local.seed.documents import generate_documents
 from local.seed.pos import PosFeed
 from local.seed.retailer import RETAILER_NAME
@@ -70,7 +70,8 @@ def generate(config: SeedConfig) -> SeedOutput:
                    _rng(config, "pos"))
     pos_files, pos_report = feed.build(config.hours, config.events_per_hour, config.bad_rate)
 
-    files = {CUSTOMERS_KEY: customers_csv(customers), PRODUCTS_KEY: catalog_csv(rows)}
+    bad_customers = bad_customer_rows(len(customers), config.bad_rate)
+    files = {CUSTOMERS_KEY: customers_csv(customers, bad_customers), PRODUCTS_KEY: catalog_csv(rows)}
     files.update(pos_files)
     files.update(generate_documents())
     settings = asdict(config) | {"as_of": config.as_of.astimezone(timezone.utc).isoformat()}
@@ -79,6 +80,7 @@ def generate(config: SeedConfig) -> SeedOutput:
         "config": settings,
         "counts": {
             "customers": len(customers),
+            "bad_customer_rows": len(bad_customers),
             "products": len(products),
             "catalog_rows": len(rows),
             "reviews": sum(len(p.review_sentiments) for p in products),
@@ -89,6 +91,7 @@ def generate(config: SeedConfig) -> SeedOutput:
             "exact_duplicates": len(pos_report["exact_duplicates"]),
         },
         "bad_records": pos_report["bad_records"],
+        "bad_customer_rows": [entry for _, entry in bad_customers],
         "exact_duplicates": pos_report["exact_duplicates"],
         "bundles": [list(pair) for pair in bundles],
         "poorly_rated_products": [p.product_id for p in products if p.poorly_rated],

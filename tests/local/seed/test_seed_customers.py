@@ -61,3 +61,24 @@ def test_consent_is_boolean_text_and_mostly_true(rows: list[dict[str, str]]) -> 
     values = [r["marketing_consent"] for r in rows]
     assert set(values) == {"true", "false"}
     assert 0.75 < values.count("true") / len(values) < 0.85
+
+
+def test_bad_customer_rows_are_exactly_what_the_pipeline_quarantines(seed_output: SeedOutput) -> None:
+    # the customer pipeline's own validator, so generator and pipeline cannot drift apart
+    from include.customer_master import parse_customer_file
+
+    injected = seed_output.manifest["bad_customer_rows"]
+    assert {entry["kind"] for entry in injected} == {
+        "invalid_email", "unknown_language", "unknown_country", "invalid_consent", "missing_customer_id",
+        "wrong_column_count",
+    }
+    parsed = parse_customer_file(seed_output.files["customers/customers.csv"], "s3://b/customers/customers.csv")
+    assert sorted(r.line for r in parsed.rejections) == sorted(entry["line"] for entry in injected)
+    assert len(parsed.records) == seed_output.manifest["counts"]["customers"]
+
+
+def test_no_bad_customer_rows_without_a_bad_rate() -> None:
+    from local.seed.customers import bad_customer_rows
+
+    assert bad_customer_rows(300, 0.0) == []
+    assert len(bad_customer_rows(1000, 0.01)) == 10
