@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 # Settings are spliced into SQL as identifiers (never as values), so they must be plain identifiers.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
+# Snowflake's TARGET_LAG: '<n> seconds|minutes|hours|days' (at least 1 minute) or DOWNSTREAM; spliced into DDL
+_TARGET_LAG = re.compile(r"^(DOWNSTREAM|\d{1,6} (second|minute|hour|day)s?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,17 @@ class Settings:
     snowflake_database: str = "GENAI"
     snowflake_conn_id: str = "snowflake_default"
     aws_conn_id: str = "aws_default"
+    # Snowflake TARGET_LAG of the purchase dynamic tables (silver and gold), e.g. "15 minutes"
+    dynamic_table_target_lag: str = "15 minutes"
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.snowflake_database):
             raise ValueError(f"GENAI_SNOWFLAKE_DATABASE must be a plain Snowflake identifier, got {self.snowflake_database!r}")
+        if not _TARGET_LAG.match(self.dynamic_table_target_lag):
+            raise ValueError(
+                "GENAI_DYNAMIC_TABLE_TARGET_LAG must be like '15 minutes' or DOWNSTREAM, "
+                f"got {self.dynamic_table_target_lag!r}"
+            )
         if not self.landing_bucket:
             raise ValueError("GENAI_LANDING_BUCKET must not be empty")
 
@@ -37,6 +46,7 @@ class Settings:
             snowflake_database=(env.get("GENAI_SNOWFLAKE_DATABASE") or defaults.snowflake_database).upper(),
             snowflake_conn_id=env.get("GENAI_SNOWFLAKE_CONN_ID") or defaults.snowflake_conn_id,
             aws_conn_id=env.get("GENAI_AWS_CONN_ID") or defaults.aws_conn_id,
+            dynamic_table_target_lag=env.get("GENAI_DYNAMIC_TABLE_TARGET_LAG") or defaults.dynamic_table_target_lag,
         )
 
 

@@ -22,3 +22,7 @@ def snowflake_table(schema: str, table: str) -> Asset:
 
 RAW_CUSTOMERS = snowflake_table("RAW", "CUSTOMERS")
 OPS_QUARANTINE = snowflake_table("OPS", "QUARANTINE")
+# purchases (pos_transactions_ingest, dynamic_table_freshness)
+RAW_POS_TRANSACTIONS = snowflake_table("RAW", "POS_TRANSACTIONS")
+CURATED_PURCHASE_LINES = snowflake_table("CURATED", "PURCHASE_LINES")
+ANALYTICS_CUSTOMER_PURCHASE_HISTORY = snowflake_table("ANALYTICS", "CUSTOMER_PURCHASE_HISTORY")

@@ -35,3 +35,14 @@ def test_database_must_be_a_plain_identifier(database: str) -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().landing_bucket = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("lag", ["15 minutes", "1 minute", "2 hours", "DOWNSTREAM", "downstream", "90 seconds"])
+def test_target_lag_accepts_snowflake_forms(lag: str) -> None:
+    assert Settings.from_env({"GENAI_DYNAMIC_TABLE_TARGET_LAG": lag}).dynamic_table_target_lag == lag
+
+
+@pytest.mark.parametrize("lag", ["15", "15 minutes'; DROP TABLE X; --", "soon"])
+def test_target_lag_refuses_anything_else(lag: str) -> None:
+    with pytest.raises(ValueError, match="GENAI_DYNAMIC_TABLE_TARGET_LAG"):
+        Settings.from_env({"GENAI_DYNAMIC_TABLE_TARGET_LAG": lag})
