@@ -2,40 +2,18 @@
 
 The same operator runs against the stand-in servers in tests/integration/; here it is fast and
 checks the operator's own behaviour: bulk path, summary, failures, logs free of customer data.
+The ``stand_ins`` fixture is in conftest.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 HEADER = "customer_id,first_name,last_name,email,preferred_language,country,marketing_consent\n"
 BUCKET = "genai-landing"
-
-
-@pytest.fixture
-def stand_ins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import fakesnow
-    import snowflake.connector
-    from moto import mock_aws
-
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "login": "k", "password": "s",
-                                                              "extra": {"region_name": "us-east-1"}}))
-    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps({
-        "conn_type": "snowflake", "login": "u", "password": "p", "schema": "PUBLIC",
-        "extra": {"account": "local", "database": "GENAI", "warehouse": "WH"},
-    }))
-    with mock_aws(), fakesnow.patch():
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        s3 = S3Hook(aws_conn_id="aws_default")
-        s3.create_bucket(BUCKET)
-        with snowflake.connector.connect(database="GENAI", schema="PUBLIC") as conn:
-            yield s3, conn
 
 
 def _run(**kwargs: Any) -> dict[str, Any]:

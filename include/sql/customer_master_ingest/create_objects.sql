@@ -1,5 +1,5 @@
 -- Objects this DAG writes to. Idempotent, so it runs at the start of every load instead of in a
--- one-off migration. OPS.QUARANTINE is shared by every ingest DAG: keep its columns in step.
+-- one-off migration.
 CREATE SCHEMA IF NOT EXISTS {{ database }}.RAW;
 CREATE SCHEMA IF NOT EXISTS {{ database }}.OPS;
 
@@ -16,14 +16,7 @@ CREATE TABLE IF NOT EXISTS {{ database }}.RAW.CUSTOMERS (
     LOADED_AT          TIMESTAMP_LTZ NOT NULL   -- when the row was last inserted or changed
 );
 
-CREATE TABLE IF NOT EXISTS {{ database }}.OPS.QUARANTINE (
-    SOURCE         VARCHAR       NOT NULL,  -- where the record came from, e.g. s3://bucket/customers/x.csv
-    RECORD_KEY     VARCHAR       NOT NULL,  -- run-independent key of the record within SOURCE
-    REASON         VARCHAR       NOT NULL,  -- one line, no record data
-    RAW_RECORD     VARIANT,                 -- the record as received
-    RUN_ID         VARCHAR       NOT NULL,  -- the Airflow run that first quarantined it
-    QUARANTINED_AT TIMESTAMP_LTZ NOT NULL
-);
+{% include "shared/quarantine_table.sql" %}
 
 -- Internal stage for bulk loads; files are purged by the COPY that reads them.
 CREATE STAGE IF NOT EXISTS {{ database }}.RAW.CUSTOMER_MASTER_STAGE

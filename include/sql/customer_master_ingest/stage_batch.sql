@@ -2,6 +2,7 @@
 -- then COPY INTO. No customer value ever appears in SQL text or bind parameters (both get logged).
 -- Runs on the same session as the MERGE steps that read the temporary tables. An empty file is
 -- not staged at all (the fakesnow stand-in cannot COPY an empty CSV; Snowflake would load 0 rows).
+{% import "shared/stage.sql" as stage %}
 USE SCHEMA {{ database }}.RAW;
 
 CREATE OR REPLACE TEMPORARY TABLE CUSTOMERS_INCOMING (
@@ -13,14 +14,9 @@ CREATE OR REPLACE TEMPORARY TABLE QUARANTINE_INCOMING (
 );
 CREATE OR REPLACE TEMPORARY TABLE SOURCES_INCOMING (SOURCE VARCHAR);
 
-{% for name, columns in [('customers', 'CUSTOMERS_INCOMING'), ('quarantine', 'QUARANTINE_INCOMING'), ('sources', 'SOURCES_INCOMING')] %}
+{% for name, table in [('customers', 'CUSTOMERS_INCOMING'), ('quarantine', 'QUARANTINE_INCOMING'), ('sources', 'SOURCES_INCOMING')] %}
 {% if row_counts[name] %}
-PUT 'file://{{ files[name] }}' @{{ database }}.RAW.CUSTOMER_MASTER_STAGE/{{ stage_path }}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE;
--- UTF-8 is the CSV default encoding (and fakesnow rejects the ENCODING option).
--- FORCE: the load history would otherwise skip a file name seen before; PURGE: nothing stays staged.
-COPY INTO {{ columns }}
-    FROM @{{ database }}.RAW.CUSTOMER_MASTER_STAGE/{{ stage_path }}/{{ name }}.csv
-    FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"')
-    FORCE = TRUE PURGE = TRUE;
+{{ stage.put(files[name], database ~ ".RAW.CUSTOMER_MASTER_STAGE", stage_path) }}
+{{ stage.copy_csv(table, database ~ ".RAW.CUSTOMER_MASTER_STAGE", stage_path ~ "/" ~ name ~ ".csv") }}
 {% endif %}
 {% endfor %}

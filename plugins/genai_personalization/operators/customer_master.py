@@ -1,25 +1,20 @@
 """Load customer master CSVs from S3 into Snowflake RAW.CUSTOMERS, quarantining bad rows.
 
-Module level imports stay cheap (DAG files import this at every parse): the S3 and Snowflake
-hooks are imported and built inside cached properties, i.e. only when the task runs.
+Hooks, settings and SQL steps come from S3ToSnowflakeOperator (operators/snowflake_steps.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import tempfile
 import uuid
 from collections.abc import Sequence
 from contextlib import closing
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from genai_personalization.sql import render_sql
+from genai_personalization.operators.snowflake_steps import S3ToSnowflakeOperator, merge_counts
 from include.customer_master import (
     CustomerFileError,
     LoadSummary,
@@ -29,11 +24,8 @@ from include.customer_master import (
     write_customers_csv,
     write_quarantine_csv,
 )
-from include.settings import Settings, is_identifier
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
     from airflow.sdk import Context
 
 DAG_SQL = "customer_master_ingest"
@@ -42,7 +34,7 @@ DAG_SQL = "customer_master_ingest"
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
-class CustomerMasterLoadOperator(BaseOperator):
+class CustomerMasterLoadOperator(S3ToSnowflakeOperator):
     """Validate every ``<prefix>*.csv`` in the landing bucket and MERGE the good rows into RAW.CUSTOMERS.
 
     Files are read in (LastModified, key) order and a customer in several files takes the newest
@@ -60,47 +52,16 @@ class CustomerMasterLoadOperator(BaseOperator):
     :param aws_conn_id: default from GENAI_AWS_CONN_ID
     """
 
-    template_fields: Sequence[str] = ("bucket", "prefix", "database", "snowflake_conn_id", "aws_conn_id")
-    ui_color = "#e8f4fd"
+    template_fields: Sequence[str] = (*S3ToSnowflakeOperator.template_fields, "prefix")
+    dag_sql = DAG_SQL
 
-    def __init__(
-        self,
-        *,
-        bucket: str | None = None,
-        prefix: str = "customers/",
-        database: str | None = None,
-        snowflake_conn_id: str | None = None,
-        aws_conn_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, prefix: str = "customers/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.bucket = bucket
         self.prefix = prefix
-        self.database = database
-        self.snowflake_conn_id = snowflake_conn_id
-        self.aws_conn_id = aws_conn_id
-
-    @cached_property
-    def settings(self) -> Settings:
-        return Settings.from_env()
-
-    @cached_property
-    def s3_hook(self) -> S3Hook:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        return S3Hook(aws_conn_id=self.aws_conn_id or self.settings.aws_conn_id)
-
-    @cached_property
-    def snowflake_hook(self) -> SnowflakeHook:
-        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-        return SnowflakeHook(snowflake_conn_id=self.snowflake_conn_id or self.settings.snowflake_conn_id)
 
     def execute(self, context: Context) -> dict[str, object]:
-        bucket = self.bucket or self.settings.landing_bucket
-        database = (self.database or self.settings.snowflake_database).upper()
-        if not is_identifier(database):
-            raise AirflowFailException(f"database must be a plain Snowflake identifier, got {database!r}")
+        bucket = self.resolve_bucket()
+        database = self.resolve_database()
 
         keys = self._list_customer_files(bucket)
         self.log.info("found %d customer file(s) under s3://%s/%s", len(keys), bucket, self.prefix)
@@ -110,11 +71,8 @@ class CustomerMasterLoadOperator(BaseOperator):
             raise AirflowFailException(str(e)) from e
         batch = build_batch(parsed)
 
-        with tempfile.TemporaryDirectory(prefix="customer-master-") as tmp:
-            folder = Path(tmp)
+        with self.staging_folder(prefix="customer-master-") as folder:
             files = {name: folder / f"{name}.csv" for name in ("customers", "quarantine", "sources")}
-            if any("'" in str(path) for path in files.values()):
-                raise AirflowFailException(f"temporary folder {tmp!r} cannot be used in a PUT statement")
             row_counts = {
                 "customers": write_customers_csv(batch.customers, files["customers"]),
                 "quarantine": write_quarantine_csv(batch.rejections, str(context["run_id"]), files["quarantine"]),
@@ -161,30 +119,10 @@ class CustomerMasterLoadOperator(BaseOperator):
         }
         with closing(self.snowflake_hook.get_conn()) as conn:
             # created even when there is nothing to load, so downstream DAGs always find the tables
-            self._run_step(conn, "create_objects", params)
+            self.run_step(conn, "create_objects", params)
             if not row_counts["sources"]:
                 return 0, 0
-            self._run_step(conn, "stage_batch", params)
-            inserted, updated = _merge_counts(self._run_step(conn, "merge_customers", params)[-1])
-            self._run_step(conn, "merge_quarantine", params)
+            self.run_step(conn, "stage_batch", params)
+            inserted, updated = merge_counts(self.run_step(conn, "merge_customers", params)[-1])
+            self.run_step(conn, "merge_quarantine", params)
         return inserted, updated
-
-    def _run_step(self, conn: Any, step: str, params: dict[str, Any]) -> list[Any]:
-        # The SQL text holds only identifiers and temp file paths, never record values.
-        cursors = list(conn.execute_string(render_sql(DAG_SQL, step, **params), remove_comments=True))
-        self.log.info("ran %s/%s.sql (%d statement(s))", DAG_SQL, step, len(cursors))
-        return cursors
-
-
-_MERGE_COLUMN = re.compile(r"number of rows (inserted|updated)", re.IGNORECASE)
-
-
-def _merge_counts(cursor: Any) -> tuple[int, int]:
-    """(inserted, updated) from a MERGE result row; columns are named, so match by name."""
-    row = cursor.fetchone() or ()
-    counts = {"inserted": 0, "updated": 0}
-    for column, value in zip(cursor.description or (), row):
-        match = _MERGE_COLUMN.fullmatch(column[0])
-        if match:
-            counts[match.group(1).lower()] = int(value)
-    return counts["inserted"], counts["updated"]
