@@ -25,10 +25,14 @@ class Settings:
     aws_conn_id: str = "aws_default"
     # Snowflake TARGET_LAG of the purchase dynamic tables (silver and gold), e.g. "15 minutes"
     dynamic_table_target_lag: str = "15 minutes"
+    # warehouse that refreshes the dynamic tables: DDL must name one, and SQL cannot see the connection's
+    snowflake_warehouse: str = "LOCAL_WH"
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.snowflake_database):
             raise ValueError(f"GENAI_SNOWFLAKE_DATABASE must be a plain Snowflake identifier, got {self.snowflake_database!r}")
+        if not _IDENTIFIER.match(self.snowflake_warehouse):
+            raise ValueError(f"GENAI_SNOWFLAKE_WAREHOUSE must be a plain Snowflake identifier, got {self.snowflake_warehouse!r}")
         if not _TARGET_LAG.match(self.dynamic_table_target_lag):
             raise ValueError(
                 "GENAI_DYNAMIC_TABLE_TARGET_LAG must be like '15 minutes' or DOWNSTREAM, "
@@ -47,6 +51,7 @@ class Settings:
             snowflake_conn_id=env.get("GENAI_SNOWFLAKE_CONN_ID") or defaults.snowflake_conn_id,
             aws_conn_id=env.get("GENAI_AWS_CONN_ID") or defaults.aws_conn_id,
             dynamic_table_target_lag=env.get("GENAI_DYNAMIC_TABLE_TARGET_LAG") or defaults.dynamic_table_target_lag,
+            snowflake_warehouse=(env.get("GENAI_SNOWFLAKE_WAREHOUSE") or defaults.snowflake_warehouse).upper(),
         )
 
 

@@ -124,7 +124,10 @@ def main() -> int:
         as_of = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
         seed_log = logs / "demo-seed.log"
         _run([sys.executable, "-m", "local.seed", "--bucket", LANDING_BUCKET, "--aws-conn-id", "aws_default",
-              "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")],
+              "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              # one hour of events, the hour before the runs' logical date: the one run of
+              # pos_transactions_ingest reads that hour and its own (a backfill would read more)
+              "--hours", "1", "--events-per-hour", "600"],
              {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}, seed_log)
         print(seed_log.read_text().strip())
 

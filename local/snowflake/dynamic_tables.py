@@ -15,7 +15,9 @@ All mutations and refreshes also run under one process-wide lock, so two refresh
 table never interleave (a stand-in needs correctness here, not throughput).
 
 Stand-in only: ``SELECT SYSTEM$LOCAL_AGE_DYNAMIC_TABLE('DB.S.T', seconds)`` moves a table's
-data_timestamp back, so a test can make it stale without waiting.
+data_timestamp back, so a test can make it stale without waiting, and
+``SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('PAUSE' | 'RESUME' | 'STATUS')`` pauses the scheduled
+refresh, so a table made stale stays stale until the test has looked at it.
 """
 
 from __future__ import annotations
@@ -131,6 +133,28 @@ def _syntax_error(sql: str, position: int) -> ProgrammingError:
     )
 
 
+# DuckDB's binder errors for a column the query names but its source no longer has (the usual cause
+# of a failing dynamic-table refresh), and Snowflake's words for it
+_MISSING_COLUMN = [
+    re.compile(r'Table "(?P<table>[^"]+)" does not have a column named "(?P<column>[^"]+)"'),
+    re.compile(r'Referenced column "(?P<column>[^"]+)" not found'),
+]
+
+
+def _as_snowflake_error(error: ProgrammingError) -> ProgrammingError:
+    """Snowflake's 'invalid identifier' for DuckDB's missing-column binder errors; other errors as they are.
+
+    A refresh error is what on-call reads in the refresh history and in freshness alerts, so it should
+    read like Snowflake's (which also names the position; the stand-in cannot).
+    """
+    message = error.raw_msg or ""
+    for pattern in _MISSING_COLUMN:
+        if match := pattern.search(message):
+            identifier = ".".join(v.upper() for v in (match.groupdict().get("table"), match["column"]) if v)
+            return _error(f"SQL compilation error:\ninvalid identifier '{identifier}'", 904, "42000")
+    return error
+
+
 _LAG = re.compile(r"^\s*(\d+)\s*(seconds?|secs?|minutes?|mins?|hours?|days?)\s*$", re.I)
 _LAG_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -184,6 +208,9 @@ _DESCRIBE = re.compile(rf"^DESC(?:RIBE)?\s+DYNAMIC\s+TABLE\s+(?P<name>{_NAME})$"
 _AGE = re.compile(
     r"^SELECT\s+SYSTEM\$LOCAL_AGE_DYNAMIC_TABLE\s*\(\s*'(?P<name>[^']+)'\s*,\s*(?P<seconds>\d+)\s*\)$", re.I | re.S
 )
+_SCHEDULER_CONTROL = re.compile(
+    r"^SELECT\s+SYSTEM\$LOCAL_DYNAMIC_TABLE_SCHEDULER\s*\(\s*'(?P<action>[^']*)'\s*\)$", re.I | re.S
+)
 _COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)+", re.S)
 
 # the statement kinds sqlglot should report for each, so the server sends the right statement type
@@ -193,6 +220,7 @@ _EXPRESSION_KINDS: list[tuple[re.Pattern[str], Callable[[], exp.Expr]]] = [
     (_DROP, lambda: exp.Drop(kind="TABLE")),
     (_SHOW, lambda: exp.Show(this="DYNAMIC TABLES")),
     (_AGE, lambda: exp.select("1")),
+    (_SCHEDULER_CONTROL, lambda: exp.select("1")),
 ]
 
 
@@ -391,6 +419,8 @@ class DynamicTables:
         conn = self._worker(database, schema)
         try:
             return conn.cursor().execute(sql).fetchall()  # type: ignore[return-value]
+        except ProgrammingError as e:
+            raise _as_snowflake_error(e) from e
         finally:
             conn.close()
 
@@ -762,6 +792,8 @@ def run_statement(sql: str, duck: DuckDBPyConnection, database: str | None, sche
             return show_sql(match, database, schema)
         if match := _AGE.match(text):
             return _status(store.age(resolve(match["name"], database, schema), int(match["seconds"])), "status")
+        if match := _SCHEDULER_CONTROL.match(text):
+            return _status(control_scheduler(match["action"]), "status")
         if re.match(r"^(CREATE|ALTER|DROP|SHOW)\b.*\bDYNAMIC\s+TABLES?\b", text, re.I | re.S):
             raise _syntax_error(text, 0)
     finally:
@@ -776,7 +808,7 @@ _ANY_STATEMENT = re.compile(
 
 def is_statement(sql: str) -> bool:
     text = _strip(sql)
-    return bool(_ANY_STATEMENT.match(text) or _AGE.match(text))
+    return bool(_ANY_STATEMENT.match(text) or _AGE.match(text) or _SCHEDULER_CONTROL.match(text))
 
 
 def rewrite_describe(sql: str) -> str:
@@ -792,6 +824,32 @@ def _status(message: str, column: str = "status") -> tuple[str, list]:
 
 # --------------------------------------------------------------------------------------------
 # scheduled refresh
+
+# Process-wide, like the scheduler thread it pauses (the server has one shared instance). Set and
+# read under _LOCK, so once PAUSE has answered no scheduled refresh is running or will start.
+_SCHEDULER_PAUSED = threading.Event()
+
+
+def control_scheduler(action: str) -> str:
+    """Stand-in only: PAUSE / RESUME the scheduled refresh, or ask its STATUS; returns PAUSED or RUNNING.
+
+    Manual refreshes (ALTER DYNAMIC TABLE .. REFRESH) still run while paused. Tests that pause must
+    resume: the server, and so the pause, is shared by every test of a session.
+    """
+    verb = action.strip().upper()
+    with _LOCK:
+        if verb == "PAUSE":
+            _SCHEDULER_PAUSED.set()
+        elif verb == "RESUME":
+            _SCHEDULER_PAUSED.clear()
+        elif verb != "STATUS":
+            raise _error(
+                f"SQL compilation error:\ninvalid argument '{action}' for SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER: "
+                "expected PAUSE, RESUME or STATUS",
+                1008,
+                "22023",
+            )
+        return "PAUSED" if _SCHEDULER_PAUSED.is_set() else "RUNNING"
 
 
 class Scheduler:
@@ -810,22 +868,27 @@ class Scheduler:
         self._failed_at: dict[Name, datetime] = {}
 
     def tick(self, now: datetime | None = None) -> list[Name]:
-        """Refresh every due table once; return the ones refreshed successfully."""
+        """Refresh every due table once (none while paused); return the ones refreshed successfully."""
         now = now or _now()
+        if _SCHEDULER_PAUSED.is_set():
+            return []
         store = DynamicTables(self._duck)
         refreshed = []
         try:
             for name in store.due(now):
                 if (failed := self._failed_at.get(name)) and now - failed < timedelta(seconds=60):
                     continue
-                if name not in store.due(now):  # refreshed meanwhile as another table's upstream
-                    continue
-                try:
-                    store.refresh(name, "SCHEDULED")
-                    self._failed_at.pop(name, None)
-                    refreshed.append(name)
-                except ProgrammingError:
-                    self._failed_at[name] = now
+                with _LOCK:
+                    if _SCHEDULER_PAUSED.is_set():  # paused during this tick
+                        break
+                    if name not in store.due(now):  # refreshed meanwhile as another table's upstream
+                        continue
+                    try:
+                        store.refresh(name, "SCHEDULED")
+                        self._failed_at.pop(name, None)
+                        refreshed.append(name)
+                    except ProgrammingError:
+                        self._failed_at[name] = now
         finally:
             store.close()
         return refreshed

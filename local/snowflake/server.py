@@ -4,7 +4,9 @@
 
 Every session shares one in-memory DuckDB database (fakesnow's ``shared_fs``); it is lost when
 the server stops. A background thread refreshes dynamic tables whose lag has reached their
-target lag; ``LOCAL_SNOWFLAKE_DT_SCHEDULER=off`` disables it (tests that observe staleness).
+target lag; ``LOCAL_SNOWFLAKE_DT_SCHEDULER=off`` disables it, and the stand-in-only statement
+``SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('PAUSE'|'RESUME')`` pauses it at runtime (tests that
+observe staleness).
 """
 
 from __future__ import annotations

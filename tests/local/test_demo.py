@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,13 +26,19 @@ def test_demo_runs_every_pipeline_and_stops_the_stack(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
     out = done.stdout
-    assert "customer_master_ingest         success" in out
-    # 300 generated customers load; the 6 injected bad rows are quarantined, one per reason
+    for dag_id in ("customer_master_ingest", "pos_transactions_ingest", "dynamic_table_freshness"):
+        assert f"{dag_id:<30} success" in out
+    # the generated customers and the one seeded hour of events load in full...
     assert "warehouse RAW.CUSTOMERS: 300 rows" in out
-    assert "warehouse OPS.QUARANTINE: 6 rows" in out
+    assert "warehouse RAW.POS_TRANSACTIONS: 600 rows" in out
+    # ...the dynamic tables are initialised from them...
+    gold = re.search(r"warehouse ANALYTICS.CUSTOMER_PURCHASE_HISTORY: (\d+) rows", out)
+    assert gold and int(gold.group(1)) > 0
+    # ...and every kind of injected bad record is quarantined with its reason
     for reason in ("invalid email", "unknown language tag", "unknown country code", "consent not true/false",
-                   "missing customer_id", "wrong column count"):
-        assert f"1  {reason}" in out
+                   "missing customer_id", "wrong column count", "invalid JSON", "quantity <= 0", "negative price",
+                   "unknown currency", "event_id seen with different content"):
+        assert re.search(rf"^\s+\d+  {re.escape(reason)}$", out, re.MULTILINE), reason
     # no customer data in what the demo prints
     assert "@example" not in out
     stack = LocalStack(StackConfig(state_dir=tmp_path / "stack", assets_dir=tmp_path,

@@ -146,6 +146,23 @@ def test_scheduler_refreshes_stale_tables(hook: Any) -> None:
     assert triggers == [("CREATION",), ("SCHEDULED",)]
 
 
+
+def test_paused_scheduler_leaves_a_stale_table_stale(hook: Any) -> None:
+    hook.run("CREATE OR REPLACE TABLE paused_events (id INT)")
+    hook.run("CREATE OR REPLACE DYNAMIC TABLE paused_count TARGET_LAG = '1 minute' WAREHOUSE = wh AS SELECT COUNT(*) AS n FROM paused_events")
+    hook.run("INSERT INTO paused_events VALUES (1)")
+    assert hook.get_first("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('PAUSE')") == ("PAUSED",)
+    try:
+        hook.run("SELECT SYSTEM$LOCAL_AGE_DYNAMIC_TABLE('paused_count', 600)")
+        time.sleep(2.5)  # the scheduler ticks every second
+        assert hook.get_first("SELECT n FROM paused_count") == (0,)
+    finally:
+        assert hook.get_first("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('RESUME')") == ("RUNNING",)
+    deadline = time.monotonic() + 20
+    while hook.get_first("SELECT n FROM paused_count") != (1,):
+        assert time.monotonic() < deadline, "the resumed scheduler did not refresh the stale dynamic table"
+        time.sleep(0.5)
+
 def test_port_in_use_is_one_line_and_non_zero(local_stack: Any) -> None:
     cfg = local_stack.cfg
     port = cfg.ports["snowflake"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -314,3 +315,75 @@ def test_show_filters(sales: Any) -> None:
     assert names("SHOW DYNAMIC TABLES IN DATABASE GENAI") == ["OTHER.TOTALS_COPY", "OTHER.ZED", "PUBLIC.TOTALS"]
     assert names("SHOW DYNAMIC TABLES IN DATABASE NOPE") == []
     assert names("SHOW DYNAMIC TABLES IN ACCOUNT LIMIT 1") == ["OTHER.TOTALS_COPY"]
+
+
+@pytest.fixture
+def paused(cur: Any) -> Any:  # noqa: ANN401
+    """Scheduler paused for the test; always resumed, since the pause is process-wide."""
+    assert cur.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('PAUSE')").fetchone() == ("PAUSED",)
+    try:
+        yield cur
+    finally:
+        cur.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('RESUME')")
+
+
+def test_paused_scheduler_leaves_stale_tables_until_resumed(sales: Any, paused: Any) -> None:
+    sales.execute(CREATE_TOTALS)
+    scheduler = Scheduler(sales._duck_conn)  # noqa: SLF001
+    sales.execute("SELECT SYSTEM$LOCAL_AGE_DYNAMIC_TABLE('totals', 3600)")
+    assert scheduler.tick() == []
+    assert sales.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('status')").fetchone() == ("PAUSED",)
+    sales.execute("ALTER DYNAMIC TABLE totals REFRESH")  # manual refreshes still run
+    assert history(sales)[-1][:2] == ("SUCCEEDED", "MANUAL")
+
+    sales.execute("SELECT SYSTEM$LOCAL_AGE_DYNAMIC_TABLE('totals', 3600)")
+    assert sales.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('RESUME')").fetchone() == ("RUNNING",)
+    assert scheduler.tick() == [Name("GENAI", "PUBLIC", "TOTALS")]
+
+
+def test_scheduler_control_rejects_unknown_actions(cur: Any) -> None:
+    with pytest.raises(ProgrammingError, match="expected PAUSE, RESUME or STATUS"):
+        cur.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('STOP')")
+    assert cur.execute("SELECT SYSTEM$LOCAL_DYNAMIC_TABLE_SCHEDULER('STATUS')").fetchone() == ("RUNNING",)
+
+
+def test_semi_structured_queries_create_and_refresh(cur: Any) -> None:
+    # what the purchase dynamic tables use: LATERAL FLATTEN over a VARIANT array, path casts,
+    # ordered ARRAY_AGG and OBJECT_AGG, through both creation and refresh
+    cur.execute("CREATE TABLE orders (id VARCHAR, customer VARCHAR, currency VARCHAR, items VARIANT)")
+    cur.execute(
+        """INSERT INTO orders SELECT 'o1', 'c1', 'EUR', PARSE_JSON('[{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]')"""
+    )
+    cur.execute(
+        "CREATE DYNAMIC TABLE lines TARGET_LAG = '1 minute' WAREHOUSE = wh AS "
+        "SELECT o.id, f.INDEX + 1 AS line_no, o.customer, o.currency, f.VALUE:sku::VARCHAR AS sku, "
+        "f.VALUE:qty::INTEGER AS qty FROM orders AS o, LATERAL FLATTEN(INPUT => o.items) AS f"
+    )
+    cur.execute(
+        "CREATE DYNAMIC TABLE per_customer TARGET_LAG = '1 minute' WAREHOUSE = wh AS "
+        "WITH by_currency AS (SELECT customer, currency, SUM(qty)::INTEGER AS qty FROM lines GROUP BY customer, currency) "
+        "SELECT l.customer, ARRAY_AGG(l.sku) WITHIN GROUP (ORDER BY l.id DESC, l.line_no) AS skus, "
+        "ANY_VALUE(c.by_currency) AS by_currency FROM lines AS l JOIN ("
+        "  SELECT customer, OBJECT_AGG(currency, qty::VARIANT) AS by_currency FROM by_currency GROUP BY customer"
+        ") AS c ON c.customer = l.customer GROUP BY l.customer"
+    )
+    assert cur.execute("SELECT id, line_no, sku, qty FROM lines ORDER BY id, line_no").fetchall() == [
+        ("o1", 1, "a", 2), ("o1", 2, "b", 1),
+    ]  # fmt: skip
+    cur.execute("""INSERT INTO orders SELECT 'o2', 'c1', 'USD', PARSE_JSON('[{"sku": "c", "qty": 5}]')""")
+    cur.execute("ALTER DYNAMIC TABLE per_customer REFRESH")  # refreshes LINES first
+    (row,) = cur.execute("SELECT customer, skus, by_currency FROM per_customer").fetchall()
+    assert (row[0], json.loads(row[1]), json.loads(row[2])) == ("c1", ["c", "a", "b"], {"EUR": 3, "USD": 5})
+
+
+def test_a_refresh_failing_on_a_missing_column_reads_like_snowflake(sales: Any) -> None:
+    sales.execute(
+        "CREATE DYNAMIC TABLE big TARGET_LAG = '1 minute' WAREHOUSE = wh AS SELECT s.customer_id FROM sales AS s"
+    )
+    sales.execute("ALTER TABLE sales RENAME COLUMN customer_id TO customer")
+    with pytest.raises(ProgrammingError) as error:
+        sales.execute("ALTER DYNAMIC TABLE big REFRESH")
+    assert (error.value.raw_msg, error.value.errno) == ("SQL compilation error:\ninvalid identifier 'S.CUSTOMER_ID'", 904)
+    assert history(sales, "GENAI.PUBLIC.BIG")[-1] == (
+        "FAILED", "MANUAL", "SQL compilation error:\ninvalid identifier 'S.CUSTOMER_ID'"
+    )
