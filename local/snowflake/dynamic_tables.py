@@ -26,7 +26,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -258,18 +258,25 @@ class CreateStatement:
 _IGNORED_PROPERTIES = {"DATA_RETENTION_TIME_IN_DAYS", "MAX_DATA_EXTENSION_TIME_IN_DAYS", "DEFAULT_DDL_COLLATION"}
 
 
-def _split_top_level(text: str) -> list[str]:
-    items, depth, start, quote = [], 0, 0, ""
-    for i, ch in enumerate(text):
+def _outside_quotes(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, paren depth after it) for every character outside quoted strings."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        ch = text[i]
         if quote:
             quote = "" if ch == quote else quote
-        elif ch in "'\"":
+            continue
+        if ch in "'\"":
             quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
+            continue
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        yield i, ch, depth
+
+
+def _split_top_level(text: str) -> list[str]:
+    items, start = [], 0
+    for i, ch, depth in _outside_quotes(text):
+        if ch == "," and depth == 0:
             items.append(text[start:i])
             start = i + 1
     items.append(text[start:])
@@ -277,19 +284,9 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def _closing_paren(text: str, open_at: int) -> int:
-    depth, quote = 0, ""
-    for i in range(open_at, len(text)):
-        ch = text[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+    for i, ch, depth in _outside_quotes(text, open_at):
+        if ch == ")" and depth == 0:
+            return i
     raise _syntax_error(text, open_at)
 
 
