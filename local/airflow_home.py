@@ -74,6 +74,10 @@ def standalone() -> None:
     # but then ignores further signals and never exits. We forward the Ctrl-C, give it a grace
     # period, then end its whole process group.
     process = subprocess.Popen([AIRFLOW, "standalone"], env=env, start_new_session=True)
+    # Stop on Ctrl-C and on SIGTERM alike. Set explicitly: a process started in the background of a
+    # non-interactive shell inherits SIGINT as ignored, and Python keeps an inherited SIG_IGN.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         process.wait()
     except KeyboardInterrupt:
