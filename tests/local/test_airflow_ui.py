@@ -57,7 +57,16 @@ def test_standalone_serves_the_project_and_stops_on_ctrl_c(local_stack: Any, tmp
         assert pools["bedrock"] == 4 and pools["snowflake"] == 8  # from airflow_settings.yaml
     finally:
         process.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
-        returncode = process.wait(timeout=60)
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # do not leak a running Airflow into the rest of the session: standalone leads its own
+            # process group, the supervisor's only child
+            children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+            for child in children:
+                os.killpg(int(child), signal.SIGKILL)
+            process.kill()
+            raise
     assert returncode == 0
     with pytest.raises(OSError):
         _get(f"{base}/version")
