@@ -28,7 +28,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from local import assets
@@ -79,8 +79,8 @@ class StackConfig:
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 
-    def url(self, service: str, scheme: str = "http") -> str:
-        return f"{scheme}://{self.host}:{self.ports[service]}"
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{self.ports[service]}"
 
 
 @dataclass
@@ -88,7 +88,6 @@ class Service:
     name: str
     command: Callable[[StackConfig, dict[str, Path]], list[str]]
     ready: Callable[[StackConfig], bool]
-    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -289,7 +288,7 @@ class LocalStack:
         log_path = self._log_file(service.name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._pid_file(service.name).parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **service.extra_env}
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         with log_path.open("ab") as log_fh:
             process = subprocess.Popen(
                 service.command(self.cfg, asset_paths),

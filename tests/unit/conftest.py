@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +39,15 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         s3.create_bucket(BUCKET)
         with snowflake.connector.connect(database="GENAI", schema="PUBLIC") as conn:
             yield s3, conn
+
+
+@pytest.fixture
+def rows() -> Callable[[Any, str], list[tuple[Any, ...]]]:
+    """``rows(conn, sql)``: all rows of ``sql`` on a connection from ``stand_ins``."""
+
+    def fetch(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    return fetch

@@ -23,14 +23,8 @@ def _run(**kwargs: Any) -> dict[str, Any]:
     return operator.execute({"run_id": "manual__test"})
 
 
-def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-
-
 def test_loads_good_rows_and_quarantines_bad_ones(
-    stand_ins: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    stand_ins: Any, rows: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     s3, conn = stand_ins
     s3.load_string(
@@ -51,12 +45,12 @@ def test_loads_good_rows_and_quarantines_bad_ones(
         "superseded": 0, "quarantined": 2,
         "quarantined_by_reason": {"invalid email": 1, "wrong column count": 1},
     }
-    assert _rows(conn, "SELECT CUSTOMER_ID, FIRST_NAME, PREFERRED_LANGUAGE, COUNTRY, MARKETING_CONSENT, SOURCE_FILE "
+    assert rows(conn, "SELECT CUSTOMER_ID, FIRST_NAME, PREFERRED_LANGUAGE, COUNTRY, MARKETING_CONSENT, SOURCE_FILE "
                        "FROM GENAI.RAW.CUSTOMERS ORDER BY 1") == [
         ("C1", "Anna", "de", "DE", True, "s3://genai-landing/customers/a.csv"),
         ("C2", "João", "pt-BR", "BR", False, "s3://genai-landing/customers/a.csv"),
     ]
-    assert _rows(conn, "SELECT RECORD_KEY, REASON, RUN_ID FROM GENAI.OPS.QUARANTINE ORDER BY 1") == [
+    assert rows(conn, "SELECT RECORD_KEY, REASON, RUN_ID FROM GENAI.OPS.QUARANTINE ORDER BY 1") == [
         ("line 4: C3", "invalid email", "manual__test"),
         ("line 5", "wrong column count", "manual__test"),
     ]
@@ -69,28 +63,28 @@ def test_loads_good_rows_and_quarantines_bad_ones(
         assert secret not in logged
 
 
-def test_second_run_changes_nothing_and_a_changed_row_is_updated(stand_ins: Any) -> None:
+def test_second_run_changes_nothing_and_a_changed_row_is_updated(stand_ins: Any, rows: Any) -> None:
     s3, conn = stand_ins
     s3.load_string(HEADER + "C1,Anna,M,a@example.de,de,DE,true\nC2,Ben,K,b@example.de,de,DE,true\n,No,Id,c@x.de,de,DE,true\n",
                    "customers/a.csv", bucket_name=BUCKET)
     _run()
-    customers = _rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID")
-    quarantine = _rows(conn, "SELECT * FROM GENAI.OPS.QUARANTINE ORDER BY RECORD_KEY")
+    customers = rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID")
+    quarantine = rows(conn, "SELECT * FROM GENAI.OPS.QUARANTINE ORDER BY RECORD_KEY")
 
     again = _run()
     assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
-    assert _rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID") == customers
-    assert _rows(conn, "SELECT * FROM GENAI.OPS.QUARANTINE ORDER BY RECORD_KEY") == quarantine
+    assert rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID") == customers
+    assert rows(conn, "SELECT * FROM GENAI.OPS.QUARANTINE ORDER BY RECORD_KEY") == quarantine
 
     s3.load_string(HEADER + "C1,Anna,M,a@example.de,de,DE,false\n", "customers/b.csv", bucket_name=BUCKET)
     changed = _run()
     assert (changed["inserted"], changed["updated"], changed["superseded"]) == (0, 1, 1)
-    after = _rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID")
+    after = rows(conn, "SELECT * FROM GENAI.RAW.CUSTOMERS ORDER BY CUSTOMER_ID")
     assert after[1] == customers[1]
     assert after[0][6] is False and after[0][7] == "s3://genai-landing/customers/b.csv"
 
 
-def test_a_file_with_the_wrong_header_fails_without_loading(stand_ins: Any) -> None:
+def test_a_file_with_the_wrong_header_fails_without_loading(stand_ins: Any, rows: Any) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
     s3, conn = stand_ins
@@ -99,7 +93,7 @@ def test_a_file_with_the_wrong_header_fails_without_loading(stand_ins: Any) -> N
 
     with pytest.raises(AirflowFailException, match=r"^s3://genai-landing/customers/b.csv: header does not match"):
         _run()
-    assert _rows(conn, "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'CUSTOMERS'") == [(0,)]
+    assert rows(conn, "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'CUSTOMERS'") == [(0,)]
 
 
 def test_no_files_is_an_empty_load(stand_ins: Any) -> None:

@@ -33,14 +33,8 @@ def _event(event_id: str, **changes: Any) -> str:
     return json.dumps({**record, **changes})
 
 
-def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-
-
 def test_loads_skips_loaded_files_and_logs_no_record_values(
-    stand_ins: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    stand_ins: Any, rows: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     s3, conn = stand_ins
     s3.load_string("\n".join([_event("e-1"), _event("e-2", currency="XXX"), _event("e-1")]) + "\n", KEY,
@@ -53,8 +47,8 @@ def test_loads_skips_loaded_files_and_logs_no_record_values(
     assert first == {"files_listed": 1, "files_skipped": 0, "files_loaded": 1, "lines_read": 3, "loaded": 1,
                      "duplicate": 1, "quarantined": 1, "quarantined_by_reason": {"unknown currency": 1}}
     assert (second["files_skipped"], second["files_loaded"], second["loaded"]) == (1, 0, 0)
-    assert _rows(conn, "SELECT EVENT_ID, CUSTOMER_ID FROM GENAI.RAW.POS_TRANSACTIONS") == [("e-1", SECRET_CUSTOMER)]
-    assert _rows(conn, "SELECT RECORD_KEY, REASON FROM GENAI.OPS.QUARANTINE") == [("line 2: e-2", "unknown currency")]
+    assert rows(conn, "SELECT EVENT_ID, CUSTOMER_ID FROM GENAI.RAW.POS_TRANSACTIONS") == [("e-1", SECRET_CUSTOMER)]
+    assert rows(conn, "SELECT RECORD_KEY, REASON FROM GENAI.OPS.QUARANTINE") == [("line 2: e-2", "unknown currency")]
     out, err = capfd.readouterr()
     logged = caplog.text + out + err
     assert "pos events load summary" in logged  # proves the operator's log is captured here
@@ -67,19 +61,19 @@ def test_no_files_is_an_empty_load(stand_ins: Any) -> None:
     assert (summary["files_listed"], summary["loaded"], summary["quarantined"]) == (0, 0, 0)
 
 
-def test_a_snowflake_error_fails_with_one_line_naming_the_step(stand_ins: Any) -> None:
+def test_a_snowflake_error_fails_with_one_line_naming_the_step(stand_ins: Any, rows: Any) -> None:
     from airflow.sdk.exceptions import AirflowException
 
     s3, conn = stand_ins
     s3.load_string(_event("e-1") + "\n", KEY, bucket_name=BUCKET)
-    _rows(conn, "CREATE SCHEMA IF NOT EXISTS GENAI.RAW")
-    _rows(conn, "CREATE TABLE GENAI.RAW.POS_TRANSACTIONS (EVENT_ID VARCHAR)")  # an old, incompatible bronze
+    rows(conn, "CREATE SCHEMA IF NOT EXISTS GENAI.RAW")
+    rows(conn, "CREATE TABLE GENAI.RAW.POS_TRANSACTIONS (EVENT_ID VARCHAR)")  # an old, incompatible bronze
 
     with pytest.raises(AirflowException) as info:
         _run()
     assert str(info.value).startswith("pos_transactions_ingest/merge_events.sql failed: ")
     assert "\n" not in str(info.value)
-    assert _rows(conn, "SELECT COUNT(*) FROM GENAI.OPS.LOAD_LEDGER") == [(0,)]  # not recorded: the next run retries
+    assert rows(conn, "SELECT COUNT(*) FROM GENAI.OPS.LOAD_LEDGER") == [(0,)]  # not recorded: the next run retries
 
 
 def test_a_bad_database_setting_fails_before_any_work(stand_ins: Any) -> None:
