@@ -3,16 +3,13 @@
 Records are written as they stream in, so memory does not grow with the batch; events are cut into
 parts of about ``part_bytes`` because a PUT reads each local file whole when it uploads it.
 
-The CSV dialect is the one both Snowflake and the stand-in read the same way with
-``FIELD_OPTIONALLY_ENCLOSED_BY = '"'``: every value enclosed in double quotes (inner quotes
-doubled), SQL NULL as an unenclosed ``\\N`` (the default NULL_IF). Enclosing every value keeps
-Snowflake from reading a backslash in an unenclosed field as an escape character.
+The CSV dialect is include/staging.py's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import BinaryIO
 from include.pos.files import UnreadableFileError
 from include.pos.ledger import FileVersion
 from include.pos.validation import UNREADABLE_FILE, PosEvent, Rejection, validate_line
+from include.staging import PART_BYTES, csv_row
 
 # Column order of the staged files; the temporary tables in include/sql/pos_transactions_ingest/stage_batch.sql match it.
 EVENT_STAGE_COLUMNS = (
@@ -29,15 +27,6 @@ EVENT_STAGE_COLUMNS = (
 )
 QUARANTINE_STAGE_COLUMNS = ("SOURCE", "RECORD_KEY", "REASON", "RAW_RECORD", "RUN_ID")
 SOURCE_STAGE_COLUMNS = ("SOURCE", "ETAG", "SIZE_BYTES", "RUN_ID")
-PART_BYTES = 64 * 1024 * 1024
-NULL = b"\\N"
-
-
-def csv_row(values: Sequence[str | int | None]) -> bytes:
-    """One staged CSV line: every value enclosed, NULL as unenclosed \\N (see module doc)."""
-    return b",".join(
-        NULL if value is None else b'"' + str(value).replace('"', '""').encode("utf-8") + b'"' for value in values
-    ) + b"\n"
 
 
 @dataclass

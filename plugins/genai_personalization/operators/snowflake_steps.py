@@ -81,6 +81,14 @@ class SnowflakeStepsOperator(SnowflakeOperatorBase):
         self.log.info("ran %s/%s.sql (%d statement(s))", self.dag_sql, step, len(cursors))
         return cursors
 
+    @contextmanager
+    def staging_folder(self, prefix: str) -> Iterator[Path]:
+        """A private temporary folder for the files to PUT, removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            if "'" in tmp:  # the path is spliced into a quoted PUT 'file://...' statement
+                raise AirflowFailException(f"temporary folder {tmp!r} cannot be used in a PUT statement")
+            yield Path(tmp)
+
 
 class SnowflakeSqlStepOperator(SnowflakeStepsOperator):
     """Run include/sql/``dag_sql``/``step``.sql with ``database``, ``warehouse`` and ``target_lag`` from settings.
@@ -131,14 +139,6 @@ class S3ToSnowflakeOperator(SnowflakeStepsOperator):
 
     def resolve_bucket(self) -> str:
         return self.bucket or self.settings.landing_bucket
-
-    @contextmanager
-    def staging_folder(self, prefix: str) -> Iterator[Path]:
-        """A private temporary folder for the files to PUT, removed afterwards."""
-        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-            if "'" in tmp:  # the path is spliced into a quoted PUT 'file://...' statement
-                raise AirflowFailException(f"temporary folder {tmp!r} cannot be used in a PUT statement")
-            yield Path(tmp)
 
 
 _MERGE_COLUMN = re.compile(r"number of rows (inserted|updated)", re.IGNORECASE)
