@@ -42,6 +42,9 @@ COMPREHEND_MAX_DOCS = 25
 COMPREHEND_MAX_BYTES = 5000
 TOO_MANY_TOKENS = "Too many tokens, please wait before trying again."
 TOO_MANY_REQUESTS = "Too many requests, please wait before trying again."
+# knobs that POST /_local/config may change at runtime: name -> "rate" (0..1) or "amount" (>= 0)
+RUNTIME_KNOBS = {"latency_ms": "amount", "tpm": "amount", "throttle_rate": "rate", "error_rate": "rate",
+                 "bad_output_rate": "rate"}
 
 
 class StandIn:
@@ -155,6 +158,23 @@ class StandIn:
         self.count(self.counters, "embedding_texts")
         return {"embedding": self.embedder.embed(text, dims=dims, normalize=normalize),
                 "inputTextTokenCount": self.embedder.count_tokens(text)}
+
+    def knobs(self) -> dict[str, float]:
+        return {name: getattr(self.config, name) for name in RUNTIME_KNOBS}
+
+    def set_knobs(self, changes: Any) -> dict[str, float]:
+        """Change fault knobs while running (tests inject throttling into one phase of a pipeline)."""
+        if not isinstance(changes, dict) or not set(changes) <= set(RUNTIME_KNOBS):
+            raise validation(f"the body must be a JSON object with some of {sorted(RUNTIME_KNOBS)}")
+        for name, value in changes.items():
+            kind = RUNTIME_KNOBS[name]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or (kind == "rate" and value > 1):
+                raise validation(f"{name} must be a number{' in 0..1' if kind == 'rate' else ' >= 0'}, got {value!r}")
+        for name, value in changes.items():
+            setattr(self.config, name, int(value) if name == "tpm" else float(value))
+            if name == "tpm":
+                self.quota = TokenQuota(int(value))
+        return self.knobs()
 
     def stats(self) -> dict[str, Any]:
         with self._stats_lock:
@@ -272,10 +292,21 @@ def create_app(config: StandInConfig | None = None) -> Starlette:
     async def stats(request: Request) -> Response:
         return JSONResponse(state.stats())
 
+    @_guarded(state, "LocalConfig", rest_json_error)
+    async def local_config(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changes = await request.json()
+            except ValueError:
+                raise validation("the body must be JSON") from None
+            return JSONResponse(state.set_knobs(changes))
+        return JSONResponse(state.knobs())
+
     all_methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
     app = Starlette(routes=[
         Route("/_local/health", health, methods=["GET"]),
         Route("/_local/stats", stats, methods=["GET"]),
+        Route("/_local/config", local_config, methods=["GET", "POST"]),
         Route("/model/{model_id:path}/converse", converse, methods=["POST"]),
         Route("/model/{model_id:path}/invoke", invoke_model, methods=["POST"]),
         Route("/model-invocation-job", create_job, methods=["POST"]),

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -339,3 +340,24 @@ def test_stop_batch_job(start_stand_in: Start, use_aws_connection: Callable[...,
         time.sleep(0.05)
     assert client.get_model_invocation_job(jobIdentifier=arn)["status"] == "Stopped"
     assert error_code(lambda: client.stop_model_invocation_job(jobIdentifier=arn))[0] == "ConflictException"
+
+
+def test_knobs_change_at_runtime(server: RunningServer) -> None:
+    def post(body: object) -> tuple[int, dict]:
+        request = urllib.request.Request(f"{server.url}/_local/config", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as e:
+            return e.code, json.load(e)
+
+    status, knobs = post({"throttle_rate": 1.0})
+    assert status == 200 and knobs["throttle_rate"] == 1.0
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        converse(runtime_client())
+    assert post({"throttle_rate": 0})[1]["throttle_rate"] == 0.0
+    converse(runtime_client())
+    assert post({"throttle_rate": 2})[0] == 400 and post({"nonsense": 1})[0] == 400
+    with urllib.request.urlopen(f"{server.url}/_local/config") as response:
+        assert json.load(response)["throttle_rate"] == 0.0
