@@ -8,6 +8,11 @@ the 384-dim vector goes through a fixed, seeded linear map:
   Gaussian matrix). Q^T Q = I, so dot products and cosine similarities are preserved exactly.
 * 256: a matrix with orthonormal rows (a random orthogonal projection). Cosine similarity is
   preserved only approximately (Johnson-Lindenstrauss style); fewer dims lose information.
+
+Titan v2 reads up to 8,192 tokens, MiniLM 256 word pieces. So that a 512-token chunk is not
+represented by its first half only, a longer text is cut into consecutive windows of 256 word
+pieces (each with its own [CLS] and [SEP]), and the token vectors of all windows are mean-pooled
+together: the same pooling, over the whole text.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class Embedder:
                 )
             tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
             tokenizer.no_padding()  # one text per call: padding would only waste time
-            tokenizer.enable_truncation(MAX_SEQUENCE_TOKENS)
+            tokenizer.no_truncation()  # long texts are cut into windows (module docstring)
+            self._special = (tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
             self._tokenizer = tokenizer
             self._session = onnxruntime.InferenceSession(
                 str(self.model_path), providers=["CPUExecutionProvider"]
@@ -79,21 +85,24 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         self.load()
         assert self._tokenizer is not None
-        # Word pieces without [CLS]/[SEP] and before truncation: what the caller sent.
+        # Word pieces without [CLS]/[SEP]: what the caller sent.
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def embed_native(self, text: str, normalize: bool = True) -> np.ndarray:
         self.load()
         assert self._tokenizer is not None and self._session is not None
-        encoding = self._tokenizer.encode(text)
-        ids = np.array([encoding.ids], dtype=np.int64)
-        mask = np.array([encoding.attention_mask], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._input_names:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0][0]  # (sequence, 384)
-        weights = mask[0][:, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=0) / max(weights.sum(), 1e-9)
+        pieces = self._tokenizer.encode(text, add_special_tokens=False).ids
+        window = MAX_SEQUENCE_TOKENS - 2
+        total, count = np.zeros(NATIVE_DIMS, dtype=np.float64), 0
+        for start in range(0, max(len(pieces), 1), window):
+            ids = np.array([[self._special[0], *pieces[start:start + window], self._special[1]]], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            if "token_type_ids" in self._input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0][0]  # (sequence, 384)
+            total += hidden.sum(axis=0)
+            count += hidden.shape[0]
+        pooled = total / max(count, 1)
         if normalize:
             pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return pooled.astype(np.float64)
