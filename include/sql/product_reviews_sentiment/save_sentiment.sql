@@ -1,0 +1,28 @@
+-- Apply one page of Comprehend verdicts: PUT the staged CSV parts, COPY INTO a session table, MERGE
+-- on (PRODUCT_ID, REVIEW_ID). A verdict for a changed text replaces the old one; CONTENT_HASH says
+-- which text it is for. The MERGE is the last statement (the operator reads its counts).
+{% import "shared/stage.sql" as stage %}
+{%- set stage_name = database ~ ".CURATED.REVIEW_SENTIMENT_STAGE" %}
+USE SCHEMA {{ database }}.CURATED;
+
+CREATE OR REPLACE TEMPORARY TABLE SENTIMENT_INCOMING (
+    PRODUCT_ID VARCHAR, REVIEW_ID VARCHAR, CONTENT_HASH VARCHAR, SENTIMENT VARCHAR,
+    POSITIVE FLOAT, NEGATIVE FLOAT, NEUTRAL FLOAT, MIXED FLOAT, LANGUAGE_CODE VARCHAR
+);
+{% for part in parts %}
+{{ stage.put(part, stage_name, stage_path) }}
+{% endfor %}
+{{ stage.copy_csv("SENTIMENT_INCOMING", stage_name, stage_path ~ "/") }}
+
+MERGE INTO {{ database }}.CURATED.REVIEW_SENTIMENT AS t
+USING SENTIMENT_INCOMING AS s
+    ON t.PRODUCT_ID = s.PRODUCT_ID AND t.REVIEW_ID = s.REVIEW_ID
+WHEN MATCHED THEN UPDATE SET
+    CONTENT_HASH = s.CONTENT_HASH, SENTIMENT = s.SENTIMENT, POSITIVE = s.POSITIVE, NEGATIVE = s.NEGATIVE,
+    NEUTRAL = s.NEUTRAL, MIXED = s.MIXED, LANGUAGE_CODE = s.LANGUAGE_CODE, ANALYZED_AT = CURRENT_TIMESTAMP()
+WHEN NOT MATCHED THEN INSERT (
+    PRODUCT_ID, REVIEW_ID, CONTENT_HASH, SENTIMENT, POSITIVE, NEGATIVE, NEUTRAL, MIXED, LANGUAGE_CODE, ANALYZED_AT
+) VALUES (
+    s.PRODUCT_ID, s.REVIEW_ID, s.CONTENT_HASH, s.SENTIMENT, s.POSITIVE, s.NEGATIVE, s.NEUTRAL, s.MIXED,
+    s.LANGUAGE_CODE, CURRENT_TIMESTAMP()
+);
