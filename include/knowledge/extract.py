@@ -25,6 +25,7 @@ import io
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -55,8 +56,9 @@ PDF_BROKEN = "unreadable pdf (parse error)"
 PDF_NO_TEXT = "pdf has no extractable text (scanned or image-only)"
 
 # A text document is binary when more than this share of its characters are control characters
-# other than \t \n \r \f (uniformly random bytes have ~11%; prose with a few escape codes well under 1%).
-MAX_CONTROL_SHARE = 0.05
+# other than \t \n \r \f (uniformly random bytes have ~11%, and NULs; prose, even a terminal log with
+# colour escape codes, far less).
+MAX_CONTROL_SHARE = 0.10
 
 
 def unsupported_type_reason(suffix: str) -> str:
@@ -129,8 +131,8 @@ def extract(key: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ext
     body = _finish(blocks)
     if not body:
         raise DocumentRejected(PDF_NO_TEXT if suffix == ".pdf" else NO_TEXT)
-    if not title:
-        title = _first_line(body)
+    if suffix == ".pdf":
+        title = title or _first_line(body)  # metadata title, else the first line
     title = _clean_title(title) or _clean_title(PurePosixPath(key).stem) or _clean_title(PurePosixPath(key).name)
     return ExtractedDocument(title=title, text=body, content_type=content_type)
 
@@ -219,9 +221,11 @@ def _declared_charset(data: bytes) -> str | None:
     name = match.group(1).decode("ascii").lower()
     try:
         info = codecs.lookup(name)
-        b"".decode(info.name)  # LookupError for codecs that are not text encodings (base64, rot13...)
+        b"a".decode(info.name)  # LookupError for codecs that are not text encodings (base64, rot13...)
     except LookupError:
         return None
+    except UnicodeError:
+        pass  # a text encoding in which "a" alone is not valid (UTF-16, UTF-32)
     # A declaration readable as ASCII cannot be in UTF-16/32: browsers take it as UTF-8 (HTML spec).
     if info.name.startswith(("utf-16", "utf-32")):
         return None
@@ -272,9 +276,9 @@ def _extract_plain(text: str) -> tuple[str, list[list[str]]]:
 def _unwrap(lines: list[str], width: int) -> list[str]:
     """Join hard-wrapped lines of one paragraph back into one line per sentence run.
 
-    In a paragraph with a hanging indent (a line indented deeper than the first one, as in
-    ``1994  The first shop ...`` followed by ``      employees and ...``), the deeper lines
-    continue the line above and the others start a new line. Otherwise a line was wrapped
+    In a paragraph with hanging indents (at least two lines at the least indentation and some
+    deeper, as in ``1994  The first shop ...`` followed by ``      employees and ...``), the
+    deeper lines continue the line above and the others start a new line. Otherwise a line was wrapped
     (rather than ended on purpose) when the first word of the next line would not have fitted on
     it: its length + 1 + that word's length exceeds ``width``, the widest line of the document
     (or 90% of it, for text wrapped by hand, when the line does not end a sentence or a clause).
@@ -282,14 +286,15 @@ def _unwrap(lines: list[str], width: int) -> list[str]:
     a list item. A word-hyphen at the end of a wrapped line is kept and joined without a space.
     """
     indents = [len(line) - len(line.lstrip()) for line in lines]
-    hanging = any(indent > indents[0] for indent in indents[1:])
+    base = min(indents)
+    hanging = indents.count(base) >= 2 and any(indent > base for indent in indents)
     out = [lines[0].strip()]
     for previous, line, indent in zip(lines, lines[1:], indents[1:]):
         stripped = line.strip()
         if _LIST_MARKER.match(stripped):
             wrapped = False
         elif hanging:
-            wrapped = indent > indents[0]
+            wrapped = indent > base
         else:
             needed = len(previous) + 1 + len(stripped.split(None, 1)[0])
             wrapped = width >= _MIN_WRAP_WIDTH and (
@@ -314,19 +319,23 @@ _MD_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)(.*)$")
 _BLOCKQUOTE = re.compile(r"^\s{0,3}>\s?")
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# Inline patterns never let their content contain their own delimiter: each match attempt then stops
+# at the next delimiter, and a paragraph full of unmatched markers stays linear, not quadratic.
+_CODE_SPAN = re.compile(r"(`+)([^`]+)\1(?!`)")
 _IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
 _INLINE_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 _REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_STRONG = re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*\*|(?<!\w)__(?=[^\s_])([^_]+?)(?<=[^\s_])__(?!\w)")
 _EMPHASIS = re.compile(
     r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"
     r"|(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])"
 )
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_STRIKE = re.compile(r"~~(?=[^\s~])([^~]+?)(?<=[^\s~])~~")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ESCAPED_BASE = 0xF0000  # a Private Use plane: escaped ASCII punctuation lives here while inline syntax is removed
+_UNESCAPE = {_ESCAPED_BASE + code: chr(code) for code in range(33, 127)}
 
 
 def _md_inline(text: str) -> str:
@@ -342,16 +351,18 @@ def _md_inline(text: str) -> str:
 
 
 def _md_inline_plain(text: str) -> str:
+    # Escaped punctuation (\\*) is literal: hide it from the patterns below, restore it at the end.
+    text = _ESCAPE.sub(lambda m: chr(_ESCAPED_BASE + ord(m.group(1))), text)
     text = _IMAGE.sub("", text)
     text = _INLINE_LINK.sub(r"\1", text)
     text = _REFERENCE_LINK.sub(r"\1", text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _HTML_TAG.sub("", text)
-    text = _STRONG.sub(r"\2", text)
-    text = _STRONG.sub(r"\2", text)  # nested, e.g. **__x__**
+    text = _STRONG.sub(lambda m: m.group(1) or m.group(2), text)
     text = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _STRONG.sub(lambda m: m.group(1) or m.group(2), text)  # around emphasis: **a *b* c**
     text = _STRIKE.sub(r"\1", text)
-    text = _ESCAPE.sub(r"\1", text)
+    text = text.translate(_UNESCAPE)
     return html.unescape(text)
 
 
@@ -567,6 +578,7 @@ class _HtmlText(HTMLParser):
         self.in_title = False
         self.in_h1 = False
         self.open: list[tuple[str, bool]] = []  # open elements: (tag, starts main content)
+        self.open_count: Counter[str] = Counter()  # how many of each tag are open
         self.skip_tag: str | None = None  # set while inside a dropped element
         self.skip_depth = 0  # nesting depth of skip_tag inside the dropped element
         self.main_depth = 0
@@ -611,6 +623,7 @@ class _HtmlText(HTMLParser):
         starts_main = tag == "main" or ("role", "main") in attrs
         if tag not in _VOID_TAGS:
             self.open.append((tag, starts_main))
+            self.open_count[tag] += 1
         if starts_main:
             self._break_paragraph()
             self.main_depth += 1
@@ -651,15 +664,15 @@ class _HtmlText(HTMLParser):
         if tag == "br":  # </br> is read as <br>
             self._break_line()
             return
-        open_tags = [name for name, _ in self.open]
-        if tag not in open_tags:
-            return
+        if not self.open_count[tag]:
+            return  # a stray end tag
         # Close the element and, implicitly, every element left open inside it (innermost first).
-        index = len(open_tags) - 1 - open_tags[::-1].index(tag)
-        closed = self.open[index:]
-        del self.open[index:]
-        for name, starts_main in reversed(closed):
+        while True:
+            name, starts_main = self.open.pop()
+            self.open_count[name] -= 1
             self._end(name, starts_main)
+            if name == tag:
+                break
 
     def _end(self, tag: str, starts_main: bool) -> None:
         if tag in ("ul", "ol", "menu"):
@@ -698,7 +711,7 @@ class _HtmlText(HTMLParser):
     def _dropped(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
         if tag in _DROP_TAGS:
             return True
-        if tag in _LANDMARK_TAGS and not any(name in _SECTIONING for name, _ in self.open):
+        if tag in _LANDMARK_TAGS and not any(self.open_count[name] for name in _SECTIONING):
             return True
         values = {name: (value or "").strip().lower() for name, value in attrs}
         if values.get("aria-hidden") == "true" or "hidden" in values:
