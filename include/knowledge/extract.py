@@ -258,7 +258,7 @@ def _decode(data: bytes, *, declared: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Plain text
 
-_LIST_MARKER = re.compile(r"(?:[-*+\u2022\u2023\u25e6\u2043]|\d{1,3}[.)]|[a-zA-Z][.)])\s")
+_LIST_MARKER = re.compile(r"(?:[-*+\u2022\u2023\u25e6\u2043]|\d{1,3}[.)])\s")
 _ENDS_IN_WORD_HYPHEN = re.compile(r"[^\W\d_]-$")
 # Wrapped prose is recognised only in documents with lines at least this long.
 _MIN_WRAP_WIDTH = 40
@@ -379,6 +379,9 @@ def _strip_front_matter(lines: list[str]) -> tuple[list[str], str]:
     if not lines or lines[0].strip() not in ("---", "+++"):
         return lines, ""
     fence = lines[0].strip()
+    first = next((line for line in lines[1:] if line.strip()), "")
+    if not re.match(r"^[A-Za-z_][\w-]*\s*" + (":" if fence == "---" else "="), first):
+        return lines, ""  # not "key: value" inside: a thematic break
     for end in range(1, len(lines)):
         if lines[end].strip() in (fence, "...") if fence == "---" else lines[end].strip() == fence:
             title = ""
@@ -517,6 +520,13 @@ def _extract_markdown(text: str) -> tuple[str, list[list[str]]]:
             if not line.strip():
                 end_paragraph()
                 continue
+        if (kind == "" and len(paragraph) == 1 and "|" in paragraph[0] and "|" in line
+                and _TABLE_SEPARATOR.match(line)):
+            # a table without outer pipes: "a | b" then "--- | ---"
+            header = _table_row(paragraph.pop())
+            start("table")
+            block.append(header or "")
+            continue
         if line.lstrip().startswith("|") or (kind == "table" and "|" in line):
             start("table")
             row = _table_row(line)

@@ -114,7 +114,8 @@ def test_html_boilerplate_is_dropped_and_the_article_kept(extracted: dict[str, E
             "2026 Tarnwick Outdoor",
         ],
         "documents/policies/returns-policy.html": [
-            "gtag", "font-family", "Search tents", "Basecamp Help", "We use cookies", "Accept all", "All rights reserved",
+            "gtag", "font-family", "Search tents", "Basecamp Help", "We use cookies", "Accept all",
+            "All rights reserved",
             "Cookie settings", "newsletter",
         ],
         "documents/stores/store-locations.html": ["initMap", "border-collapse", "Cart (0)", "Questions about a store"],
@@ -141,7 +142,8 @@ def test_html_boilerplate_is_dropped_and_the_article_kept(extracted: dict[str, E
 
 def test_markdown_reads_as_plain_text(extracted: dict[str, ExtractedDocument]) -> None:
     story = extracted["documents/about/brand-story.md"].text
-    assert story.startswith("The Tarnwick story: gear for the hill, goods for the hearth\n\nTarnwick Outdoor & Home began")
+    assert story.startswith(
+        "The Tarnwick story: gear for the hill, goods for the hearth\n\nTarnwick Outdoor & Home began")
     assert "\n\nWhere the name comes from\n\n" in story
     assert "called a tarn, and an old word for a dwelling place is wick. A home beside the water" in story
     assert "\n\nMade to be mended. We design every product" in story
@@ -152,7 +154,8 @@ def test_markdown_reads_as_plain_text(extracted: dict[str, ExtractedDocument]) -
     assert "\n2. Have your receipt or order number ready. Basecamp members do not need a receipt: we find the " \
            "purchase in your account.\n3. " in warranty
     wool = extracted["documents/care/wool-care.md"].text
-    assert "- Hand wash in lukewarm water with a wool detergent that contains lanolin, or use your machine's wool" in wool
+    assert "- Hand wash in lukewarm water with a wool detergent that contains lanolin, or use your machine's " \
+           "wool programme" in wool
 
 
 def test_plain_text_wrapped_lines_are_joined_and_short_lines_kept(extracted: dict[str, ExtractedDocument]) -> None:
@@ -198,7 +201,7 @@ def test_unsupported_type_by_suffix_case_insensitive() -> None:
     assert extract("documents/NOTES.TXT", b"Notes").content_type == "text/plain"
     assert extract("documents/guide.Markdown", b"# Guide\n\nText").content_type == "text/markdown"
     assert extract("documents/page.HTM", b"<p>Page</p>").content_type == "text/html"
-    assert x.SUPPORTED_SUFFIXES == (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+    assert x.SUPPORTED_SUFFIXES == (".txt", ".md", ".markdown", ".html", ".htm", ".pdf") == tuple(x.CONTENT_TYPES)
 
 
 def test_size_is_checked_before_anything_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,7 +294,8 @@ def test_reasons_are_distinct_one_line_and_never_quote_the_document() -> None:
     assert len(set(constants)) == len(constants)
     assert all("\n" not in reason and reason == reason.strip() for reason in constants)
     secret = "Customer Jane Doe, jane@example.com"
-    for key, data in [("documents/s.txt", secret.encode("utf-16-le")), ("documents/s.txt", secret.encode("latin-1") + b"\xff"),
+    for key, data in [("documents/s.txt", secret.encode("utf-16-le")),
+                      ("documents/s.txt", secret.encode("latin-1") + b"\xff"),
                       ("documents/s.pdf", secret.encode()), ("documents/s.bin", secret.encode())]:
         with pytest.raises(DocumentRejected) as info:
             extract(key, data)
@@ -459,6 +463,11 @@ Last   paragraph   with    spaces.
         "def f():\nreturn \"# not a heading\"\n\n"
         "Last paragraph with spaces."
     )
+
+
+def test_markdown_tables_without_outer_pipes_and_a_leading_rule() -> None:
+    md = b"---\nIntro after a rule.\n\nSize | Chest\n:--- | ---:\nS | 88-94\nM | 94-100\n\nAfter.\n---\n"
+    assert extract("documents/t.md", md).text == "Intro after a rule.\n\nSize | Chest\nS | 88-94\nM | 94-100\n\nAfter."
 
 
 def test_markdown_title_is_the_first_level_one_heading_else_file_name() -> None:
