@@ -13,6 +13,11 @@ server (``local.snowflake.server``) and in-process unit tests under ``fakesnow.p
 - ``describe_as_rowtype``: reports FLOAT[n] / INTEGER[n] results as VECTOR columns;
 - ``fakesnow.arrow.timestamp_to_sf_struct``: keeps NULL timestamps NULL through the server (fakesnow
   sends them as 1970-01-01, eg: SHOW DYNAMIC TABLES' last_suspended_on).
+- ``fakesnow.transforms.extract_comment_on_table``: a CREATE with any property (TEMPORARY, say) but
+  no COMMENT no longer records a comment of None in ``_fs_global``. DuckDB lets one transaction
+  write to one database only, so that write broke every CREATE TEMPORARY TABLE, and every MERGE
+  (fakesnow runs it through a temporary table), inside BEGIN ... COMMIT after a write elsewhere;
+  Snowflake runs a MERGE inside a transaction.
 
 It relies on fakesnow internals (``_transform``, ``_execute``, ``_conn``), so constraints.txt pins
 fakesnow; the tests under tests/local/snowflake catch a change in them.
@@ -47,6 +52,18 @@ def _wrap_parse_one(original: Callable[[str], exp.Expr]) -> Callable[[str], exp.
 
     parse_one.__local_snowflake__ = True  # type: ignore[attr-defined]
     return parse_one
+
+
+def _wrap_extract_comment_on_table(original: Callable[[exp.Expr], exp.Expr]) -> Callable[[exp.Expr], exp.Expr]:
+    @functools.wraps(original)
+    def extract_comment_on_table(expression: exp.Expr) -> exp.Expr:
+        new = original(expression)
+        comment = new.args.get("table_comment")
+        if comment is not None and comment[1] is None:
+            del new.args["table_comment"]
+        return new
+
+    return extract_comment_on_table
 
 
 def _wrap_timestamp_to_sf_struct(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -110,6 +127,7 @@ def install() -> None:
     import fakesnow.cursor
     import fakesnow.dialect
     import fakesnow.rowtype
+    import fakesnow.transforms
     from fakesnow.cursor import FakeSnowflakeCursor
 
     if not _installed:
@@ -142,6 +160,9 @@ def install() -> None:
         fakesnow.dialect.parse_one = _wrap_parse_one(fakesnow.dialect.parse_one)
         fakesnow.rowtype.describe_as_rowtype = vector.wrap_describe_as_rowtype(fakesnow.rowtype.describe_as_rowtype)
         fakesnow.arrow.timestamp_to_sf_struct = _wrap_timestamp_to_sf_struct(fakesnow.arrow.timestamp_to_sf_struct)
+        fakesnow.transforms.extract_comment_on_table = _wrap_extract_comment_on_table(
+            fakesnow.transforms.extract_comment_on_table
+        )
         _installed = True
 
     # modules bind these names at import: patch every copy already imported (fakesnow.server is
