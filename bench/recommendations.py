@@ -198,7 +198,7 @@ def _operator() -> Any:
 
 
 def _prepare(conn: Any, database: str, sizes: dict[str, int], folder: Path) -> tuple[dict[str, int], float]:
-    """Generate and load the inputs; (rows per table, seconds). Generation is lazy: it runs while the CSVs are written."""
+    """Generate and load the inputs: (rows per table, seconds). Generation is lazy, done while writing the CSVs."""
     conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {database}")
     start = time.perf_counter()
     loaded = load_inputs(conn, database, generate_inputs(**sizes), folder)

@@ -45,7 +45,8 @@ def run_dag(dag_id: str, *, logical_date: datetime | None = None, run_after: dat
     assert bag.import_errors == {}
     run = bag.get_dag(dag_id).test(logical_date=logical_date, run_after=run_after, run_conf=run_conf)
     with create_session() as session:
-        states = {ti.task_id: ti.state for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id)}
+        instances = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id)
+        states = {ti.task_id: ti.state for ti in instances}
     assert run.state == DagRunState.SUCCESS, states
     return run
 

@@ -104,13 +104,13 @@ def products_of(recs: dict[str, list[tuple[str, str]]], customer: str) -> list[s
 
 
 def cookware_and_oil(shop: Shop) -> None:
-    """Pans bought with a seasoning oil by three customers; X bought only a pan."""
+    """Pans bought with a seasoning oil by three customers; CUST-X bought only a pan."""
     shop.products("Home|Cookware", "PAN-1", "PAN-2", "PAN-3", "PAN-4")
     shop.products("Care|Oils", "OIL-1", "OIL-2")
     shop.products("Outdoor|Jackets", "JKT-1", "JKT-2")
-    for customer, days in (("O1", 40), ("O2", 41), ("O3", 42)):
+    for customer, days in (("CUST-O1", 40), ("CUST-O2", 41), ("CUST-O3", 42)):
         shop.basket(customer, days, "PAN-1", "OIL-1")
-    shop.basket("X", 10, "PAN-1")
+    shop.basket("CUST-X", 10, "PAN-1")
 
 
 def test_a_bundle_partner_ranks_first_then_the_category_then_the_rest_with_ties_by_product_id(
@@ -120,14 +120,14 @@ def test_a_bundle_partner_ranks_first_then_the_category_then_the_rest_with_ties_
     summary = run()
 
     recs = recommendations(stand_ins[1])
-    assert recs["X"] == [
+    assert recs["CUST-X"] == [
         ("OIL-1", "BOUGHT_TOGETHER"),     # in 3 of PAN-1's 4 baskets
         ("PAN-2", "CATEGORY_AFFINITY"),   # X's only category; PAN-2..4 tie: by PRODUCT_ID
         ("PAN-3", "CATEGORY_AFFINITY"),
         ("PAN-4", "CATEGORY_AFFINITY"),
         ("JKT-1", "POPULAR"),             # nothing else to go on: ties by PRODUCT_ID
     ]
-    assert set(recs) == {"O1", "O2", "O3", "X"} and all(len(v) == 5 for v in recs.values())
+    assert set(recs) == {"CUST-O1", "CUST-O2", "CUST-O3", "CUST-X"} and all(len(v) == 5 for v in recs.values())
     assert summary["CUSTOMERS"] == 4 and summary["ROWS_COMPUTED"] == 20 and summary["CUSTOMERS_SHORT"] == 0
     assert summary["as_of_date"] == AS_OF
 
@@ -150,8 +150,8 @@ def test_products_bought_within_the_window_are_excluded(shop: Shop, stand_ins: A
 
 def test_customers_without_purchases_get_the_most_popular_products(shop: Shop, stand_ins: Any) -> None:
     cookware_and_oil(shop)
-    shop.basket("O4", 3, "JKT-2")
-    shop.customers("NEW-1", "NEW-2", "X")  # X is known and has purchases: no duplicate
+    shop.basket("CUST-O4", 3, "JKT-2")
+    shop.customers("NEW-1", "NEW-2", "CUST-X")  # CUST-X is known and has purchases: no duplicate
     summary = run()
 
     recs = recommendations(stand_ins[1])
@@ -184,7 +184,7 @@ def test_purchases_after_the_as_of_date_are_ignored(shop: Shop, stand_ins: Any) 
     before = recommendations(stand_ins[1])
 
     # at the cut-off and later: X buys the oil, and JKT-2 becomes the best seller
-    shop.basket("X", 0, "OIL-1", at=END.isoformat())
+    shop.basket("CUST-X", 0, "OIL-1", at=END.isoformat())
     for n in range(6):
         shop.basket(f"LATE-{n}", 0, "JKT-2", at=(END + timedelta(days=3)).isoformat())
     run(run_id="manual__2")
@@ -193,7 +193,7 @@ def test_purchases_after_the_as_of_date_are_ignored(shop: Shop, stand_ins: Any) 
     assert after == before
     run(as_of="2025-03-05", run_id="manual__3")  # the same purchases do count for a later date
     later = recommendations(stand_ins[1], "2025-03-05")
-    assert "OIL-1" not in products_of(later, "X") and products_of(later, "NEW-1")[0] == "JKT-2"
+    assert "OIL-1" not in products_of(later, "CUST-X") and products_of(later, "NEW-1")[0] == "JKT-2"
 
 
 def test_a_rerun_for_the_same_date_replaces_exactly_that_dates_rows(shop: Shop, stand_ins: Any, rows: Any) -> None:
@@ -216,12 +216,14 @@ def test_a_rerun_for_the_same_date_replaces_exactly_that_dates_rows(shop: Shop, 
 
 
 def test_runs_on_assets_take_the_date_of_run_after(shop: Shop, stand_ins: Any) -> None:
-    cookware_and_oil(shop)  # X's purchase is at 2025-02-20T00:00Z
-    assert run(as_of="None", run_after=datetime(2025, 2, 20, 23, 59, tzinfo=timezone.utc))["as_of_date"] == "2025-02-20"
-    assert run(as_of="", run_after=datetime(2025, 2, 19, 23, 59, tzinfo=timezone.utc))["as_of_date"] == "2025-02-19"
+    cookware_and_oil(shop)  # CUST-X's purchase is at 2025-02-20T00:00Z
+    late_on_the_20th, late_on_the_19th = (datetime(2025, 2, d, 23, 59, tzinfo=timezone.utc) for d in (20, 19))
+    assert run(as_of="None", run_after=late_on_the_20th)["as_of_date"] == "2025-02-20"
+    assert run(as_of="", run_after=late_on_the_19th)["as_of_date"] == "2025-02-19"
 
-    assert set(recommendations(stand_ins[1], "2025-02-20")) == {"O1", "O2", "O3", "X"}
-    assert set(recommendations(stand_ins[1], "2025-02-19")) == {"O1", "O2", "O3"}  # X bought after that day
+    assert set(recommendations(stand_ins[1], "2025-02-20")) == {"CUST-O1", "CUST-O2", "CUST-O3", "CUST-X"}
+    # CUST-X bought after that day
+    assert set(recommendations(stand_ins[1], "2025-02-19")) == {"CUST-O1", "CUST-O2", "CUST-O3"}
 
 
 def test_the_operator_fetches_one_row_of_counts_and_logs_no_ids(
@@ -249,7 +251,7 @@ def test_the_operator_fetches_one_row_of_counts_and_logs_no_ids(
     out, err = capfd.readouterr()
     logged = caplog.text + out + err
     assert "recommendations summary" in logged
-    for secret in ("PAN-1", "OIL-1", '"X"', "O1"):
+    for secret in ("PAN-1", "OIL-1", "CUST-X", "CUST-O1"):
         assert secret not in logged
 
 
