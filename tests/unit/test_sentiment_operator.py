@@ -137,3 +137,21 @@ def test_a_failure_saves_the_pages_before_it_and_the_retry_resumes(stand_ins: An
     client = FakeComprehend()
     summary = run(client, page_size=25)
     assert (summary["pending"], summary["analysed"], sum(len(c) for c in client.calls)) == (30, 30, 30)
+
+
+def test_a_sentiment_table_created_by_the_recommendations_contract_gains_the_language_column(
+    stand_ins: Any, rows: Any
+) -> None:
+    _, conn = stand_ins
+    for statement in (
+        "CREATE SCHEMA IF NOT EXISTS GENAI.CURATED",
+        # the shape customer_recommendations/input_contract.sql creates when it runs first
+        "CREATE TABLE GENAI.CURATED.REVIEW_SENTIMENT (PRODUCT_ID VARCHAR NOT NULL, REVIEW_ID VARCHAR NOT NULL, "
+        "CONTENT_HASH VARCHAR, SENTIMENT VARCHAR, POSITIVE FLOAT, NEGATIVE FLOAT, NEUTRAL FLOAT, MIXED FLOAT, "
+        "ANALYZED_AT TIMESTAMP_LTZ)",
+    ):
+        rows(conn, statement)
+    add_reviews(conn, rows, reviews(2))
+
+    assert run(FakeComprehend())["analysed"] == 2
+    assert rows(conn, "SELECT DISTINCT LANGUAGE_CODE FROM GENAI.CURATED.REVIEW_SENTIMENT") == [("en",)]

@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS {{ database }}.CURATED.REVIEW_SENTIMENT (
     LANGUAGE_CODE VARCHAR       NOT NULL,  -- the language the text was analysed as
     ANALYZED_AT   TIMESTAMP_LTZ NOT NULL
 );
+-- customer_recommendations/input_contract.sql may have created the table first, without this column.
+ALTER TABLE {{ database }}.CURATED.REVIEW_SENTIMENT ADD COLUMN IF NOT EXISTS LANGUAGE_CODE VARCHAR;
 
 {% include "shared/quarantine_table.sql" %}
 
