@@ -10,13 +10,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import parse_time, pos_load, recommendations, stack_startup
+from bench import knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
 
 BENCHMARKS = {
     "dag_parse_time": parse_time.run,
     "local_stack_startup": stack_startup.run,
     "pos_load": pos_load.run,
     "recommendations": recommendations.run,
+    "knowledge_refresh": knowledge_refresh.run,
 }
 
 
