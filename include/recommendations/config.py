@@ -49,8 +49,8 @@ class RecommendationConfig:
     min_together: int = 2
     history_products: int = 20
     top_categories: int = 3
-    category_candidates: int = 30
-    fill_candidates: int = 25
+    category_candidates: int = 20
+    fill_candidates: int = 20
     w_bought_together: float = 1.0
     w_category: float = 0.5
     w_popularity: float = 0.2
