@@ -103,9 +103,35 @@ def summary(env: dict[str, str], bedrock_url: str) -> None:
             for reason, n in hook.get_records('SELECT REASON, COUNT(*) FROM "OPS"."QUARANTINE" GROUP BY 1 ORDER BY 1'):
                 print(f"    {n:>5}  {reason}")
 
+    knowledge_examples()
+
     with urllib.request.urlopen(f"{bedrock_url}/_local/stats", timeout=5) as response:  # noqa: S310
         stats = json.load(response)
     print(f"bedrock stand-in: {json.dumps(stats, sort_keys=True)}")
+
+
+def demo_questions(count: int = 3) -> list[dict[str, str]]:
+    """A few of the labelled retrieval questions, spread over the file."""
+    from local.seed.documents import QUESTIONS_PATH
+
+    return [json.loads(line) for line in QUESTIONS_PATH.read_text().splitlines() if line.strip()][::20][:count]
+
+
+def knowledge_examples(count: int = 3) -> None:
+    """Ask the company knowledge a few of the labelled questions, as the email campaign will."""
+    plugins = str(REPO_ROOT / "plugins")
+    if plugins not in sys.path:
+        sys.path.insert(0, plugins)
+    from genai_personalization.retrieval import KnowledgeRetriever, NoActiveEmbeddingSet
+
+    questions = demo_questions(count)
+    try:
+        with KnowledgeRetriever() as retriever:
+            for q in questions:
+                top = retriever.search(q["question"], k=1)[0]
+                print(f"knowledge: {q['question']} -> {top.source_uri.split('/', 3)[-1]} (score {top.score:.2f})")
+    except NoActiveEmbeddingSet as e:
+        print(f"knowledge: {e}")
 
 
 def main() -> int:

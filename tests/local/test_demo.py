@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from local.demo import demo_questions
+from local.seed.documents import SOURCE_DIR, document_key
 from local.stack import DEFAULT_PORTS, REPO_ROOT, LocalStack, StackConfig, free_port
 
 pytestmark = pytest.mark.integration
@@ -39,6 +41,12 @@ def test_demo_runs_every_pipeline_and_stops_the_stack(tmp_path: Path) -> None:
                    "missing customer_id", "wrong column count", "invalid JSON", "quantity <= 0", "negative price",
                    "unknown currency", "event_id seen with different content"):
         assert re.search(rf"^\s+\d+  {re.escape(reason)}$", out, re.MULTILINE), reason
+    # company knowledge: every sample document chunked and embedded, and questions answered from them
+    for dag_id in ("document_ingest", "embedding_refresh"):
+        assert f"{dag_id:<30} success" in out
+    assert re.search(r"warehouse RAG.DOCUMENTS: 13 rows", out)
+    answers = re.findall(r"^knowledge: .+ -> (documents/\S+) \(score", out, re.MULTILINE)
+    assert answers == [document_key(SOURCE_DIR / q["document"]) for q in demo_questions()]
     # no customer data in what the demo prints
     assert "@example" not in out
     stack = LocalStack(StackConfig(state_dir=tmp_path / "stack", assets_dir=tmp_path,
