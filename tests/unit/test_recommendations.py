@@ -367,3 +367,25 @@ def test_offline_evaluation_holds_out_each_last_purchase(shop: Shop, stand_ins: 
     with stand_ins[1].cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM {DB}.INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'RECOMMENDATIONS'")
         assert cur.fetchone()[0] == 0  # the evaluation writes no table
+
+
+def test_a_customer_who_bought_every_candidate_is_topped_up_from_the_whole_catalog(
+    shop: Shop, stand_ins: Any, rows: Any
+) -> None:
+    from genai_personalization.operators.recommendations import CustomerRecommendationsOperator
+    from include.recommendations import RecommendationConfig
+
+    for n in range(1, 11):  # one product per category, so a category offers nothing else
+        shop.products(f"Cat|C{n:02d}", f"P{n:02d}")
+    best_sellers = [f"P{n:02d}" for n in range(1, 6)]
+    for n in range(3):
+        shop.basket(f"FAN-{n}", 40, *best_sellers)
+    shop.basket("ALL-OF-IT", 2, *best_sellers)  # every co-purchase, category and fill candidate, recently
+
+    operator = CustomerRecommendationsOperator(task_id="compute")
+    config = RecommendationConfig(category_candidates=1, fill_candidates=5)
+    counts = operator.compute(stand_ins[1], DB, date(2025, 3, 1), config)
+
+    picks = rows(stand_ins[1], "SELECT PRODUCT_ID FROM REC_TOP5 WHERE CUSTOMER_ID = 'ALL-OF-IT' ORDER BY RANK")
+    assert [p for (p,) in picks] == ["P06", "P07", "P08", "P09", "P10"]
+    assert counts["CUSTOMERS_SHORT"] == 0

@@ -192,22 +192,18 @@ FROM (
 ) AS c
 GROUP BY CUSTOMER_ID, PRODUCT_ID;
 
--- customers left with fewer than top_n candidates once recent purchases are taken out get the
--- rest of the catalog as candidates (few customers, so the cross join stays small)
+-- customers left with fewer than top_n candidates once recent purchases are taken out (even none)
+-- get the rest of the catalog as candidates (few customers, so the cross join stays small)
 INSERT INTO REC_CANDIDATES (CUSTOMER_ID, PRODUCT_ID, SIMILARITY)
 SELECT s.CUSTOMER_ID, p.PRODUCT_ID, NULL
 FROM (
-    SELECT c.CUSTOMER_ID
-    FROM REC_CANDIDATES AS c
+    SELECT u.CUSTOMER_ID
+    FROM REC_CUSTOMERS AS u
+    LEFT JOIN REC_CANDIDATES AS c ON c.CUSTOMER_ID = u.CUSTOMER_ID
     LEFT JOIN REC_HISTORY AS h
         ON h.CUSTOMER_ID = c.CUSTOMER_ID AND h.PRODUCT_ID = c.PRODUCT_ID AND h.EXCLUDED
-    WHERE h.CUSTOMER_ID IS NULL
-    GROUP BY c.CUSTOMER_ID
-    HAVING COUNT(*) < {{ top_n }}
-    UNION
-    SELECT c.CUSTOMER_ID
-    FROM REC_CUSTOMERS AS c
-    WHERE NOT EXISTS (SELECT 1 FROM REC_CANDIDATES AS x WHERE x.CUSTOMER_ID = c.CUSTOMER_ID)
+    GROUP BY u.CUSTOMER_ID
+    HAVING COUNT(CASE WHEN c.PRODUCT_ID IS NOT NULL AND h.CUSTOMER_ID IS NULL THEN 1 END) < {{ top_n }}
 ) AS s
 CROSS JOIN REC_PRODUCTS AS p
 WHERE NOT EXISTS (
