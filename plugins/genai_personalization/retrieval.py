@@ -86,6 +86,47 @@ def search(conn: Any, database: str, embedder_for: Any, query: str, k: int = 3) 
         ]
 
 
+SEARCH_MANY_QUERIES = 100  # query vectors per statement (one bind parameter of ~2 MB at 1024 dimensions)
+
+
+def search_many(conn: Any, database: str, embedder_for: Any, queries: Sequence[str], k: int = 3,
+                concurrency: int = 4) -> list[list[RetrievedChunk]]:
+    """Top-``k`` chunks for each query, in the order given; for a batch of customers.
+
+    Distinct queries are embedded once each (``concurrency`` calls in flight) and scored in one
+    statement per SEARCH_MANY_QUERIES queries. A query whose embedding failed for good raises.
+    """
+    from genai_personalization.bedrock import ModelCallError
+    from include.knowledge.embedding import vector_json
+
+    if not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+    if any(not q.strip() for q in queries):
+        raise ValueError("a query is empty")
+    if not queries:
+        return []
+    chosen = active_set(conn, database)
+    embedder: TitanEmbedder = embedder_for(chosen.model_id, chosen.dimensions)
+    distinct = list(dict.fromkeys(queries))
+    vectors: dict[str, list[float]] = {}
+    for query, result in embedder.caller.map(embedder.embed, distinct, concurrency):
+        if isinstance(result, ModelCallError):
+            raise AirflowException(f"could not embed a retrieval query: {result}")
+        vectors[query] = result[0]
+    sql = render_sql("retrieval", "search_many", database=database, table_name=chosen.table_name,
+                     dimensions=chosen.dimensions, k=int(k))
+    found: dict[str, list[RetrievedChunk]] = {query: [] for query in distinct}
+    for start in range(0, len(distinct), SEARCH_MANY_QUERIES):
+        page = distinct[start:start + SEARCH_MANY_QUERIES]
+        payload = "[" + ",".join(vector_json(vectors[q]) for q in page) + "]"
+        with closing(conn.cursor()) as cursor:
+            cursor.execute(sql, {"query_vectors": payload})
+            for r in cursor.fetchall():
+                found[page[int(r[0])]].append(
+                    RetrievedChunk(str(r[1]), str(r[2]), str(r[3]), r[4], int(r[5]), str(r[6]), float(r[7])))
+    return [found[query] for query in queries]
+
+
 class KnowledgeRetriever:
     """Search the company knowledge from task code: Snowflake and Bedrock from the Airflow connections.
 
@@ -123,6 +164,10 @@ class KnowledgeRetriever:
 
     def search(self, query: str, k: int = 3) -> list[RetrievedChunk]:
         return search(self._connection(), self.database, self._embedder, query, k)
+
+    def search_many(self, queries: Sequence[str], k: int = 3, concurrency: int = 4) -> list[list[RetrievedChunk]]:
+        """Top-``k`` chunks for each query, in order: distinct queries embedded once, scored in one statement."""
+        return search_many(self._connection(), self.database, self._embedder, queries, k, concurrency)
 
     def _connection(self) -> Any:
         if self._conn is None:

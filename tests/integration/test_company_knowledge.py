@@ -250,3 +250,20 @@ def test_retrieval_finds_the_right_document_for_labelled_questions(kb: Knowledge
         hits += any(r.source_uri == expected for r in results)
     recall = hits / len(questions)
     assert recall >= 0.8, f"recall@3 = {recall:.2f} over {len(questions)} questions"
+
+
+def test_search_many_matches_one_search_per_query(kb: Knowledge) -> None:
+    from genai_personalization.retrieval import KnowledgeRetriever
+
+    kb.put_seed_documents()
+    kb.ingest()
+    kb.refresh()
+    questions = ["Where did the two founders first meet each other?", "How do I wash a down jacket?",
+                 "Where did the two founders first meet each other?", "Which stores open on Sundays?"]
+    before = kb.bedrock("stats")["embedding_texts"]
+    with KnowledgeRetriever() as retriever:
+        many = retriever.search_many(questions, k=3)
+        assert kb.bedrock("stats")["embedding_texts"] - before == 3  # the repeated question is embedded once
+        one_by_one = [retriever.search(q, k=3) for q in questions]
+    assert [[c.chunk_id for c in r] for r in many] == [[c.chunk_id for c in r] for r in one_by_one]
+    assert all(len(r) == 3 for r in many)
