@@ -97,6 +97,10 @@ class Warehouse:
 @pytest.fixture
 def warehouse(request: pytest.FixtureRequest, local_stack: Any, airflow_db: None,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
+    # Asset names are read from the environment once, at first import: import them before this test
+    # points GENAI_SNOWFLAKE_DATABASE at its own database, so later tests see the default names.
+    import genai_personalization.assets  # noqa: F401
+
     name = re.sub(r"[^a-z0-9]", "", request.node.name.lower())[-30:]
     yield Warehouse(name, monkeypatch)
 
