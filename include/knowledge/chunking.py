@@ -43,7 +43,7 @@ import hashlib
 import os
 import re
 import threading
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -129,11 +129,17 @@ _STARTS = (  # where the next chunk may start, best first; the earliest of a gro
 # Line structure the token codes cannot see: a blank line that holds spaces, tabs or CRs ("\n\n" is
 # inside one token), a line that starts a list item, numbered item or table row, each from the
 # newline to the line's text; and a markdown heading with the whitespace after it.
-_BLANK_LINES = re.compile(rb"\n[ \t\r]+\n[ \t\r\n]*")
-_STRUCTURED_LINE = re.compile(rb"\n[ \t\r]*+(?=[-*+|>]|\xe2\x80[\xa2\x93\x94]|\d{1,4}(?:[.)\t]|  ))")
-_HEADING = re.compile(rb"\n#{1,6}[ \t][^\n]*+[ \t\r\n]*")
+_HEADING = rb"#{1,6}[ \t][^\n]*+[ \t\r\n]*"
+_LINES = re.compile(  # one scan, from each newline
+    rb"\n(?:(?P<blank>[ \t\r]+\n[ \t\r\n]*)|(?P<heading>" + _HEADING + rb")"
+    rb"|(?P<item>[ \t\r]*+(?=[-*+|>]|\xe2\x80[\xa2\x93\x94]|\d{1,4}(?:[.)\t]|  ))))"
+)
+_HEADING_LINE = re.compile(_HEADING)
 # multi-byte cases, looked for only inside tokens that hold one of their first bytes
-_MULTI_BYTE_LEADS = b"\xe2\xe3\xef\xf0"
+_MULTI_BYTE_PREFIXES = (  # a token holds a case if it holds one whole, or ends with the start of one
+    b"\xe2", b"\xe2\x80", b"\xe2\x83", b"\xe3", b"\xe3\x80", b"\xef", b"\xef\xbc", b"\xef\xb8", b"\xf0",
+    b"\xf0\x9f", b"\xf0\x9f\x8f",
+)
 _MULTI_BYTE = re.compile(
     rb"\xe2(?:\x80[\x8d\x9d\x99\xa6]|\x83\xa3)|\xe3\x80[\x82\x8d\x8f]|\xef(?:\xbc[\x81\x9f]|\xb8[\x80-\x8f])"
     rb"|\xf0\x9f\x8f[\xbb-\xbf]"
@@ -244,15 +250,15 @@ def _load_encoding(name: str) -> _Encoding:
                     except KeyError:
                         pass
             ids = [token_id for token_id, _ in pairs]
-            longest = max(len(token) for _, token in pairs)
-            lengths = np.zeros(encoding.n_vocab, dtype=np.uint8 if longest < 256 else np.int64)
+            lengths = np.zeros(encoding.n_vocab, dtype=np.int64)
             lengths[ids] = [len(token) for _, token in pairs]
             first = np.full(encoding.n_vocab, _F_OTHER, dtype=np.uint8)
             first[ids] = [_first_code(token) for _, token in pairs]
             last = np.full(encoding.n_vocab, _L_OTHER, dtype=np.uint8)
             last[ids] = [_last_code(token) for _, token in pairs]
             multi_byte = np.zeros(encoding.n_vocab, dtype=bool)
-            multi_byte[ids] = [any(lead in token for lead in _MULTI_BYTE_LEADS) for _, token in pairs]
+            multi_byte[ids] = [bool(_MULTI_BYTE.search(token)) or token.endswith(_MULTI_BYTE_PREFIXES)
+                               for _, token in pairs]
             priority = np.array(_priority_table(), dtype=np.uint8)
             _encodings[name] = _Encoding(encoding, lengths, first, last, priority, multi_byte)
         return _encodings[name]
@@ -266,8 +272,11 @@ def _next_is_not_lower(data: bytes, position: int) -> bool:
     return not b"a" <= following <= b"z"
 
 
-def _priorities(data: bytes, tokens: Any, offsets: Any, tables: _Encoding) -> Any:
-    """Priority (see the module docstring) of every token boundary ``offsets[k]`` in ``data``."""
+_Spans = tuple[list[int], list[int], list[int]]  # byte starts, byte ends, levels
+
+
+def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: _Encoding) -> bytearray:
+    """Priority (see the module docstring) of every token boundary ``at[k]`` in ``data``, one byte each."""
     import numpy as np
 
     n = len(tokens)
@@ -277,63 +286,97 @@ def _priorities(data: bytes, tokens: Any, offsets: Any, tables: _Encoding) -> An
     codes |= tables.first[tokens[1:]]
     np.take(tables.priority, codes, out=prio[1:n])
 
-    # byte spans [start, end] whose boundaries are raised to a level (or lowered to one: caps)
-    raised: tuple[list[int], list[int], list[int]] = ([], [], [])
-    capped: tuple[list[int], list[int], list[int]] = ([], [], [])
-
-    def span(spans: tuple[list[int], list[int], list[int]], start: int, end: int, level: int) -> None:
-        spans[0].append(start)
-        spans[1].append(end)
-        spans[2].append(level)
-
-    for match in _BLANK_LINES.finditer(data):
+    # byte spans [start, end] whose boundaries are raised to a level, or lowered to one (caps)
+    raised: _Spans = ([], [], [])
+    capped: _Spans = ([], [], [])
+    raise_start, raise_end, raise_level = raised
+    cap_start, cap_end, cap_level = capped
+    heading = _HEADING_LINE.match(data)  # no good cut inside a heading or between it and its text
+    if heading:
+        cap_start.append(1)
+        cap_end.append(heading.end())
+        cap_level.append(_WORD)
+    for match in _LINES.finditer(data):
         start, end = match.span()
-        span(raised, start, end, _SECTION if data[end : end + 1] == b"#" else _PARAGRAPH)
-    for match in _STRUCTURED_LINE.finditer(data):
-        span(raised, *match.span(), _SENTENCE)
-    # no good cut inside a heading or between it and its text
-    if data.startswith(b"#"):
-        heading = _HEADING.match(b"\n" + data)
-        if heading:
-            span(capped, 1, heading.end() - 1, _WORD)
-    for match in _HEADING.finditer(data):
-        span(capped, match.start() + 2, match.end(), _WORD)
+        if match.lastgroup == "blank":  # a blank line that holds spaces, tabs or CRs
+            heading = _HEADING_LINE.match(data, end)
+            raise_start.append(start)
+            raise_end.append(end)
+            raise_level.append(_SECTION if heading else _PARAGRAPH)
+            if heading:
+                cap_start.append(end + 1)
+                cap_end.append(heading.end())
+                cap_level.append(_WORD)
+        elif match.lastgroup == "heading":
+            cap_start.append(start + 2)
+            cap_end.append(end)
+            cap_level.append(_WORD)
+        else:  # a list item, numbered item or table row
+            raise_start.append(start)
+            raise_end.append(end)
+            raise_level.append(_SENTENCE)
     if not data.isascii():
         # tokens holding a first byte of a multi-byte case, and from there the cases themselves
-        for k in np.flatnonzero(tables.multi_byte[tokens]).tolist():
-            token_end = int(offsets[k + 1])
-            for match in _MULTI_BYTE.finditer(data, int(offsets[k]), token_end + 3):
+        flagged = np.flatnonzero(tables.multi_byte[tokens])
+        for token_start, token_end in zip(offsets[flagged].tolist(), offsets[flagged + 1].tolist()):
+            for match in _MULTI_BYTE.finditer(data, token_start, token_end + 3):
                 start, end = match.span()
                 if start >= token_end:
                     break
                 found = match.group()
                 if found.startswith(_GRAPHEME_TAILS):
-                    span(capped, start, end if found == _ZWJ else start, _IN_GRAPHEME)  # and after a ZWJ
-                elif found in _CJK_SENTENCE_ENDS or (found == _ELLIPSIS and _next_is_not_lower(data, end)):
-                    span(raised, end, end, _SENTENCE)
-                elif data[max(start - 3, 0) : start].endswith(_ENDS_BEFORE_QUOTE) and (
-                    found[-1] in (0x8D, 0x8F) or _next_is_not_lower(data, end)  # 」』 or ” ’
+                    cap_start.append(start)
+                    cap_end.append(end if found == _ZWJ else start)  # and after a ZWJ
+                    cap_level.append(_IN_GRAPHEME)
+                elif (
+                    found in _CJK_SENTENCE_ENDS
+                    or (found == _ELLIPSIS and _next_is_not_lower(data, end))
+                    or (data[max(start - 3, 0) : start].endswith(_ENDS_BEFORE_QUOTE)
+                        and (found[-1] in (0x8D, 0x8F) or _next_is_not_lower(data, end)))  # 」』 or ” ’
                 ):
-                    span(raised, end, end, _SENTENCE)
-    if raised[0]:
-        covered, level = _covered(np, offsets, *raised)
-        inside = covered[prio[covered] <= _IN_GRAPHEME]
-        kept = prio[inside]
-        np.maximum.at(prio, covered, level)  # several spans may cover a boundary: the highest level
-        prio[inside] = kept  # but never a cut inside a character or grapheme
-    if capped[0]:
-        covered, level = _covered(np, offsets, *capped)
-        np.minimum.at(prio, covered, level)
+                    raise_start.append(end)
+                    raise_end.append(end)
+                    raise_level.append(_SENTENCE)
+    prio = bytearray(prio.tobytes())  # one byte per boundary, for find/rfind
+    if len(raised[0]) + len(capped[0]) > _SPANS_IN_NUMPY:
+        _apply_spans_numpy(np, prio, offsets, raised, capped)
+    else:
+        _apply_spans(prio, at, raised, capped)
     return prio
 
 
-def _covered(np: Any, offsets: Any, starts: list[int], ends: list[int], levels: list[int]) -> tuple[Any, Any]:
-    """The boundary indexes inside the byte spans [start, end], each with its span's level."""
-    lo = offsets.searchsorted(starts, "left")
-    widths = offsets.searchsorted(ends, "right") - lo
-    widths[widths < 0] = 0
-    covered = np.repeat(lo - np.cumsum(widths) + widths, widths) + np.arange(int(widths.sum()))
-    return covered, np.repeat(np.array(levels, dtype=np.uint8), widths)
+_SPANS_IN_NUMPY = 256  # from this many spans on, numpy's per-call overhead pays off
+
+
+def _apply_spans(prio: bytearray, at: memoryview, raised: _Spans, capped: _Spans) -> None:
+    """Raise every boundary in each raised byte span [start, end] to the span's level (but none inside a
+    character or grapheme), then lower every boundary in each capped span to at most its level."""
+    for start, end, level in zip(*raised):
+        for k in range(bisect_left(at, start), bisect_right(at, end)):
+            if _IN_GRAPHEME < prio[k] < level:
+                prio[k] = level
+    for start, end, level in zip(*capped):
+        for k in range(bisect_left(at, start), bisect_right(at, end)):
+            if prio[k] > level:
+                prio[k] = level
+
+
+def _apply_spans_numpy(np: Any, prio: bytearray, offsets: Any, raised: _Spans, capped: _Spans) -> None:
+    """The same as _apply_spans, vectorized."""
+    view = np.frombuffer(prio, dtype=np.uint8)
+    for spans, lift in ((raised, True), (capped, False)):
+        if not spans[0]:
+            continue
+        lo = offsets.searchsorted(spans[0], "left")
+        widths = offsets.searchsorted(spans[1], "right") - lo
+        widths[widths < 0] = 0
+        covered = np.repeat(lo - np.cumsum(widths) + widths, widths) + np.arange(int(widths.sum()))
+        level = np.repeat(np.array(spans[2], dtype=np.uint8), widths)
+        if lift:
+            level = np.where(view[covered] <= _IN_GRAPHEME, view[covered], level)
+            np.maximum.at(view, covered, level)  # several spans may cover a boundary: the highest level
+        else:
+            np.minimum.at(view, covered, level)
 
 
 class Chunker:
@@ -373,13 +416,13 @@ class _Split:
         self.overlap = chunker.config.overlap_tokens
         self.data = data
         self.n = n = len(tokens)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(chunker._tables.lengths[tokens], out=offsets[1:])
-        if offsets[-1] != len(data):
+        offsets = np.empty(n + 1, dtype=np.int64)
+        offsets[0] = 0
+        np.cumsum(chunker._tables.lengths.take(tokens), out=offsets[1:])
+        self.at = at = memoryview(offsets)  # byte offsets of the boundaries as Python ints (and for bisect)
+        if at[n] != len(data):
             raise RuntimeError("token byte lengths do not add up to the text's length")  # a broken length table
-        # one byte per boundary, for bytes.find/rfind; the offsets as a memoryview: Python ints, bisect
-        self.prio = _priorities(data, tokens, offsets, chunker._tables).tobytes()
-        self.at = memoryview(offsets)
+        self.prio = _priorities(data, tokens, offsets, at, chunker._tables)
 
     def chunks(self) -> list[Chunk]:
         chunks: list[Chunk] = []
