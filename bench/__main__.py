@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
+from bench import chunking, knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
 
 BENCHMARKS = {
     "dag_parse_time": parse_time.run,
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "pos_load": pos_load.run,
     "recommendations": recommendations.run,
     "knowledge_refresh": knowledge_refresh.run,
+    "chunking": chunking.run,
 }
 
 
