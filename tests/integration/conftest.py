@@ -26,3 +26,6 @@ def airflow_db() -> None:
     for folder in (REPO_ROOT / "plugins", REPO_ROOT):
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
+    # Asset names are read from the environment once, at first import: import them before any test
+    # points GENAI_SNOWFLAKE_DATABASE at a database of its own, so every test sees the default names.
+    import genai_personalization.assets  # noqa: F401
