@@ -282,8 +282,8 @@ def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: 
     n = len(tokens)
     prio = np.empty(n + 1, dtype=np.uint8)
     prio[0] = prio[n] = _ANY
-    codes = tables.last[tokens[:-1]]
-    codes |= tables.first[tokens[1:]]
+    codes = tables.last.take(tokens[:-1])
+    codes |= tables.first.take(tokens[1:])
     np.take(tables.priority, codes, out=prio[1:n])
 
     # byte spans [start, end] whose boundaries are raised to a level, or lowered to one (caps)
@@ -317,7 +317,7 @@ def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: 
             raise_level.append(_SENTENCE)
     if not data.isascii():
         # tokens holding a first byte of a multi-byte case, and from there the cases themselves
-        flagged = np.flatnonzero(tables.multi_byte[tokens])
+        flagged = np.flatnonzero(tables.multi_byte.take(tokens))
         for token_start, token_end in zip(offsets[flagged].tolist(), offsets[flagged + 1].tolist()):
             for match in _MULTI_BYTE.finditer(data, token_start, token_end + 3):
                 start, end = match.span()
@@ -348,17 +348,19 @@ def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: 
 _SPANS_IN_NUMPY = 256  # from this many spans on, numpy's per-call overhead pays off
 
 
+# bytes.translate tables: raise a priority to a level (not one inside a character or grapheme), cap it
+_RAISE = [bytes(v if v <= _IN_GRAPHEME else max(v, level) for v in range(256)) for level in range(7)]
+_CAP = [bytes(min(v, level) for v in range(256)) for level in range(7)]
+
+
 def _apply_spans(prio: bytearray, at: memoryview, raised: _Spans, capped: _Spans) -> None:
     """Raise every boundary in each raised byte span [start, end] to the span's level (but none inside a
     character or grapheme), then lower every boundary in each capped span to at most its level."""
-    for start, end, level in zip(*raised):
-        for k in range(bisect_left(at, start), bisect_right(at, end)):
-            if _IN_GRAPHEME < prio[k] < level:
-                prio[k] = level
-    for start, end, level in zip(*capped):
-        for k in range(bisect_left(at, start), bisect_right(at, end)):
-            if prio[k] > level:
-                prio[k] = level
+    for spans, tables in ((raised, _RAISE), (capped, _CAP)):
+        for start, end, level in zip(*spans):
+            lo, hi = bisect_left(at, start), bisect_right(at, end)
+            if lo < hi:
+                prio[lo:hi] = prio[lo:hi].translate(tables[level])
 
 
 def _apply_spans_numpy(np: Any, prio: bytearray, offsets: Any, raised: _Spans, capped: _Spans) -> None:
@@ -487,8 +489,9 @@ class _Split:
             return None
         c0, c1 = b0, b1
         if len(text) != len(raw):
-            c0 += len(raw[: len(raw) - len(raw.lstrip())].encode("utf-8"))
-            c1 -= len(raw[len(raw.rstrip()) :].encode("utf-8"))
+            lead = raw.find(text[0])  # the whitespace before holds no other character
+            c0 += len(raw[:lead].encode("utf-8")) if lead else 0
+            c1 -= len(raw[lead + len(text) :].encode("utf-8"))
         digest = hashlib.sha256(data[c0:c1]).hexdigest()
         # Head: the tokens from `start` on are the document's own if the text starts there and a piece
         # starts there whatever came before (the document's start, or after a newline). Else they are
