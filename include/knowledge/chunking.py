@@ -222,11 +222,11 @@ def _priority_table() -> list[int]:
 @dataclass(frozen=True)
 class _Encoding:
     encoding: Any
-    lengths: Any  # token id -> length in bytes
-    first: Any  # token id -> _F_* code
-    last: Any  # token id -> _L_* code
-    priority: Any  # (last | first) -> priority
-    multi_byte: Any  # token id -> holds a first byte of a multi-byte case
+    # token id -> 16 bits: its length in bytes (bits 0-7), _F_* code (8-11), _L_* code (12-14), whether
+    # it holds (the start of) a multi-byte case (15): one lookup per token, from a table small enough
+    # to stay in the CPU cache
+    packed: Any
+    priority: Any  # (_L_* code | _F_* code) -> priority
 
 
 def _load_encoding(name: str) -> _Encoding:
@@ -250,17 +250,15 @@ def _load_encoding(name: str) -> _Encoding:
                     except KeyError:
                         pass
             ids = [token_id for token_id, _ in pairs]
-            lengths = np.zeros(encoding.n_vocab, dtype=np.int64)
-            lengths[ids] = [len(token) for _, token in pairs]
-            first = np.full(encoding.n_vocab, _F_OTHER, dtype=np.uint8)
-            first[ids] = [_first_code(token) for _, token in pairs]
-            last = np.full(encoding.n_vocab, _L_OTHER, dtype=np.uint8)
-            last[ids] = [_last_code(token) for _, token in pairs]
-            multi_byte = np.zeros(encoding.n_vocab, dtype=bool)
-            multi_byte[ids] = [bool(_MULTI_BYTE.search(token)) or token.endswith(_MULTI_BYTE_PREFIXES)
-                               for _, token in pairs]
-            priority = np.array(_priority_table(), dtype=np.uint8)
-            _encodings[name] = _Encoding(encoding, lengths, first, last, priority, multi_byte)
+            if max(len(token) for _, token in pairs) > 255:
+                raise ValueError(f"chunk encoding {name!r} has tokens longer than 255 bytes")
+            packed = np.zeros(encoding.n_vocab, dtype=np.uint16)
+            packed[ids] = [
+                len(token) | _first_code(token) << 8 | _last_code(token) << 8
+                | (_MULTI_BYTE.search(token) is not None or token.endswith(_MULTI_BYTE_PREFIXES)) << 15
+                for _, token in pairs
+            ]
+            _encodings[name] = _Encoding(encoding, packed, np.array(_priority_table(), dtype=np.uint8))
         return _encodings[name]
 
 
@@ -275,16 +273,17 @@ def _next_is_not_lower(data: bytes, position: int) -> bool:
 _Spans = tuple[list[int], list[int], list[int]]  # byte starts, byte ends, levels
 
 
-def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: _Encoding) -> bytearray:
+def _priorities(data: bytes, packed: Any, offsets: Any, at: memoryview, tables: _Encoding) -> bytearray:
     """Priority (see the module docstring) of every token boundary ``at[k]`` in ``data``, one byte each."""
     import numpy as np
 
-    n = len(tokens)
+    n = len(packed)
     prio = np.empty(n + 1, dtype=np.uint8)
     prio[0] = prio[n] = _ANY
-    codes = tables.last.take(tokens[:-1])
-    codes |= tables.first.take(tokens[1:])
-    np.take(tables.priority, codes, out=prio[1:n])
+    codes = packed >> 8  # bits 0-3 the first code, 4-6 the last code, 7 multi-byte
+    between = codes[:-1] & 0x70
+    between |= codes[1:] & 0x0F
+    np.take(tables.priority, between, out=prio[1:n])
 
     # byte spans [start, end] whose boundaries are raised to a level, or lowered to one (caps)
     raised: _Spans = ([], [], [])
@@ -317,7 +316,7 @@ def _priorities(data: bytes, tokens: Any, offsets: Any, at: memoryview, tables: 
             raise_level.append(_SENTENCE)
     if not data.isascii():
         # tokens holding a first byte of a multi-byte case, and from there the cases themselves
-        flagged = np.flatnonzero(tables.multi_byte.take(tokens))
+        flagged = np.flatnonzero(codes & 0x80)
         for token_start, token_end in zip(offsets[flagged].tolist(), offsets[flagged + 1].tolist()):
             for match in _MULTI_BYTE.finditer(data, token_start, token_end + 3):
                 start, end = match.span()
@@ -418,13 +417,14 @@ class _Split:
         self.overlap = chunker.config.overlap_tokens
         self.data = data
         self.n = n = len(tokens)
+        packed = chunker._tables.packed.take(tokens)
         offsets = np.empty(n + 1, dtype=np.int64)
         offsets[0] = 0
-        np.cumsum(chunker._tables.lengths.take(tokens), out=offsets[1:])
+        np.cumsum(packed & 0xFF, out=offsets[1:])
         self.at = at = memoryview(offsets)  # byte offsets of the boundaries as Python ints (and for bisect)
         if at[n] != len(data):
             raise RuntimeError("token byte lengths do not add up to the text's length")  # a broken length table
-        self.prio = _priorities(data, tokens, offsets, at, chunker._tables)
+        self.prio = _priorities(data, packed, offsets, at, chunker._tables)
 
     def chunks(self) -> list[Chunk]:
         chunks: list[Chunk] = []
