@@ -30,8 +30,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from local.datasets import amazon_sales_csv
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-AMAZON_CSV = REPO_ROOT.parent / "shared" / "data" / "amazon-sales" / "amazon.csv"
+AMAZON_CSV = amazon_sales_csv()
 BUCKET = "bench-knowledge"
 DATABASE = "BENCH_KNOWLEDGE"
 CORPUS_DOCUMENTS = 200

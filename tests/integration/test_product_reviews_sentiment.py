@@ -13,21 +13,20 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local.datasets import amazon_sales_csv
+
 pytestmark = pytest.mark.integration
 
 DAG_ID = "product_reviews_sentiment"
-REAL_FILE = Path(os.environ.get("AMAZON_SALES_CSV")
-                 or Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon-sales" / "amazon.csv")
+REAL_FILE = amazon_sales_csv()
 COLUMNS = ("product_id", "product_name", "category", "discounted_price", "actual_price", "discount_percentage",
            "rating", "rating_count", "about_product", "user_id", "user_name", "review_id", "review_title",
            "review_content", "img_link", "product_link")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +16,10 @@ from include.catalog.parsing import (
     UNALIGNED_REVIEWS, CatalogRow, Price, Rejection, content_hash, parse_category, parse_count, parse_percentage,
     parse_price, parse_rating, parse_row, split_list, split_review_lists,
 )
+from local.datasets import amazon_sales_csv
 
 # The real dataset is read where it lies (never copied into the repository): ../shared/data/amazon-sales/amazon.csv
-REAL_FILE = Path(os.environ.get("AMAZON_SALES_CSV")
-                 or Path(__file__).resolve().parents[3] / "shared" / "data" / "amazon-sales" / "amazon.csv")
+REAL_FILE = amazon_sales_csv()
 
 
 def row(**changes: str) -> dict[str, str]:

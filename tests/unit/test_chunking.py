@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from include.knowledge.chunking import Chunk, Chunker, ChunkerConfig, chunk_id
+from local.datasets import amazon_sales_csv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED_DOCUMENTS = REPO_ROOT / "local" / "seed" / "documents"
-REAL_FILE = Path(os.environ.get("AMAZON_SALES_CSV")
-                 or REPO_ROOT.parent / "shared" / "data" / "amazon-sales" / "amazon.csv")
+REAL_FILE = amazon_sales_csv()
 
 CONFIGS = [
     ChunkerConfig(),
