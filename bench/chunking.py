@@ -1,7 +1,7 @@
 """Chunking a ~20 MB corpus: our Chunker vs one tiktoken encode of the same text vs LangChain.
 
-The corpus is real text, built in memory: the Amazon Sales Dataset CSV (read by path, never copied;
-AMAZON_SALES_CSV or ../shared/data/amazon-sales/amazon.csv) as one document per product category
+The corpus is real text, built in memory: the Amazon Sales Dataset CSV (read in place, never copied;
+see local/datasets.py) as one document per product category
 (each product's name, "about product" text and review text, as in the CSV) plus the company
 documents of local/seed/documents, repeated in "editions" until the corpus reaches TARGET_BYTES.
 Each edition shuffles the products inside each category document and numbers its documents, so no
@@ -33,9 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local.datasets import amazon_sales_csv
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-AMAZON_CSV = Path(os.environ.get("AMAZON_SALES_CSV")
-                  or REPO_ROOT.parent / "shared" / "data" / "amazon-sales" / "amazon.csv")
+AMAZON_CSV = amazon_sales_csv()
 SEED_DOCUMENTS = REPO_ROOT / "local" / "seed" / "documents"
 TARGET_BYTES = 20_000_000
 REPEATS = 3
