@@ -129,7 +129,8 @@ class CampaignConfig:
                 else:
                     values[name] = raw
             except ValueError:
-                raise ValueError(f"{variable} must be a {kind}, got {raw!r}") from None
+                what = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(kind, "text")
+                raise ValueError(f"{variable} must be {what}, got {raw!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
