@@ -245,7 +245,7 @@ class _ProductKeys:
     head_words: tuple[str, ...]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _keys(product: ProductFact) -> _ProductKeys:
     full = _words(product.name)
     head = _words(_HEAD_END.split(product.name, 1)[0]) or full
@@ -847,6 +847,9 @@ def feedback(result: ValidationResult) -> str:
         elif " too short: " in reason or " too long: " in reason:
             field, _, numbers = reason.partition(" too ")
             add(f"Change the length of the {field} ({'too ' + numbers}).")
+        elif reason.startswith("malformed output"):
+            add("Call the tool once, with subject, preheader and body as text and product_ids as a "
+                "list of product id strings.")
         elif reason == "unresolved placeholder":
             add("Replace every placeholder or template tag ({{...}}, [NAME], <tag>, ...) with the "
                 "final text.")

@@ -827,6 +827,8 @@ def test_feedback_for_the_retry() -> None:
     assert "Do not include any phone number." in text and "Do not include any email address." in text
     assert "B9WRONG01" in text and "B0KNIFE003" in text
     assert not any(word.lower() in text.lower() for word in PII)
+    malformed = ValidationResult(False, ("malformed output: missing field: body",), None)
+    assert "Call the tool once, with subject, preheader and body" in feedback(malformed)
     german = ValidationResult(False, ("wrong language: detected en, expected de", "body too short: 10 < 200 characters"),
                               "en")
     assert feedback(german) == (
