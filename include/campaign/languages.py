@@ -10,7 +10,9 @@ write in: a closed set makes it faster and avoids confusions with languages we n
 is built once per process behind a lock; one detector is safe to share between threads (its
 models are loaded once and shared). It runs in lingua's high-accuracy mode with lazy model
 loading: only the models the rule engine needs are loaded (the Latin-script ones for a European
-text, none for a text with kana). Expect ~0.1 s and ~200 MB on the first Latin-script text.
+text, none for a text with kana): the first Latin-script text takes 0.1-1.2 s (machine load) and
+about 200 MB; later calls take well under a millisecond. (lingua's low-accuracy mode would need about
+20 MB and gave the same decisions on 600 generated emails, but is weaker on short texts.)
 """
 
 from __future__ import annotations

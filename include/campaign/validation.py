@@ -62,7 +62,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 
 from include.campaign.languages import SUPPORTED_LANGUAGES, language_confidences
@@ -80,6 +80,11 @@ class ProductFact:
     name: str
     price: Decimal | None  # catalog price (the discounted one), None if unknown
     currency: str | None  # ISO 4217, e.g. "EUR", "INR"
+
+    @cached_property
+    def _match_keys(self) -> _ProductKeys:
+        """The name's comparison phrases, computed once per product object (not a field)."""
+        return _product_keys(self.name, self.product_id)
 
 
 @dataclass(frozen=True)
@@ -243,29 +248,18 @@ class _ProductKeys:
     full: str  # " words of the full name "
     key: str  # " first four words of the head "
     head_words: tuple[str, ...]
+    first_word: str  # of the key and of the full name: a cheap filter before the phrase search
 
 
-@lru_cache(maxsize=16384)
-def _keys(product: ProductFact) -> _ProductKeys:
-    full = _words(product.name)
-    head = _words(_HEAD_END.split(product.name, 1)[0]) or full
+def _product_keys(name: str, product_id: str) -> _ProductKeys:
+    full = _words(name)
+    head = _words(_HEAD_END.split(name, 1)[0]) or full
     key = head[:4] if len(head) >= 2 else full[:4]
-    return _ProductKeys(product.product_id, _phrase(full), _phrase(key), tuple(head))
+    return _ProductKeys(product_id, _phrase(full), _phrase(key), tuple(head), key[0] if key else "")
 
 
-_other_keys_cache: dict[int, tuple[tuple[ProductFact, ...], tuple[_ProductKeys, ...]]] = {}
-
-
-def _other_product_keys(others: tuple[ProductFact, ...]) -> tuple[_ProductKeys, ...]:
-    """Keys of ``other_products``, cached by identity: a batch passes the same tuple every time."""
-    cached = _other_keys_cache.get(id(others))
-    if cached is not None and cached[0] is others:
-        return cached[1]
-    keys = tuple(_keys(p) for p in others if p.name.strip())
-    if len(_other_keys_cache) >= 16:
-        _other_keys_cache.clear()
-    _other_keys_cache[id(others)] = (others, keys)  # the reference keeps the id from being reused
-    return keys
+def _keys(product: ProductFact) -> _ProductKeys:
+    return product._match_keys
 
 
 def _names_product(text_phrase: str, keys: _ProductKeys) -> bool:
@@ -283,9 +277,11 @@ def _named_other_products(text_phrase: str, ctx: EmailContext) -> list[str]:
     blanked = text_phrase
     for keys in recommended:
         blanked = blanked.replace(keys.full, " | ")
+    text_words = set(text_phrase.split())
     named = []
-    for keys in _other_product_keys(tuple(ctx.other_products)):
-        if keys.key not in text_phrase and keys.full not in text_phrase:
+    for product in ctx.other_products:
+        keys = _keys(product)
+        if keys.first_word not in text_words or (keys.key not in text_phrase and keys.full not in text_phrase):
             continue
         if keys.product_id in recommended_ids or keys.product_id in named:
             continue
@@ -848,8 +844,8 @@ def feedback(result: ValidationResult) -> str:
             field, _, numbers = reason.partition(" too ")
             add(f"Change the length of the {field} ({'too ' + numbers}).")
         elif reason.startswith("malformed output"):
-            add("Call the tool once, with subject, preheader and body as text and product_ids as a "
-                "list of product id strings.")
+            add(f"Fix: {reason}. Call the tool once, with subject, preheader and body as text and product_ids "
+                "as a list of product id strings.")
         elif reason == "unresolved placeholder":
             add("Replace every placeholder or template tag ({{...}}, [NAME], <tag>, ...) with the "
                 "final text.")

@@ -114,8 +114,10 @@ def locale_names(tag: str) -> tuple[str, str]:
 
 P1 = ProductFact("B0MOKA0001", "Tarnwick Kessel Moka Pot, Six Cups, Cast Aluminium (Silver)", Decimal("34.50"), "EUR")
 P2 = ProductFact("B0MUG00002", "Hollin & Vane Enamel Camp Mug, Each Glaze Unique (Ember)", Decimal("9.00"), "EUR")
-P3 = ProductFact("B0KNIFE003", "Omura Tekki Santoku Knife 18 cm, Damascus Steel (Olive Wood)", Decimal("1299.00"), "EUR")
-OTHER = ProductFact("B0TENT0004", "Tarnwick Fjellsund 2-Person Backpacking Tent, Freestanding (Sand)", Decimal("240"), "EUR")
+P3 = ProductFact("B0KNIFE003", "Omura Tekki Santoku Knife 18 cm, Damascus Steel (Olive Wood)",
+                 Decimal("1299.00"), "EUR")
+OTHER = ProductFact("B0TENT0004", "Tarnwick Fjellsund 2-Person Backpacking Tent, Freestanding (Sand)",
+                    Decimal("240"), "EUR")
 
 EN_BODY = (
     "Hello Emily,\n\nWe have picked a few things we think you will love for your next trip.\n\n"
@@ -251,7 +253,8 @@ def test_stand_in_emails_in_every_language(tag: str, language: str) -> None:
 
     wrong = validate_email(parse_draft(stand_in_email(tag, first, recommended, "wrong_language")), ctx)
     written_in = "de" if language == "en" else "en"  # the stand-in picks the first other language
-    assert wrong == ValidationResult(False, (f"wrong language: detected {written_in}, expected {language}",), written_in)
+    reason = f"wrong language: detected {written_in}, expected {language}"
+    assert wrong == ValidationResult(False, (reason,), written_in)
 
     invented = validate_email(parse_draft(stand_in_email(tag, first, recommended, "invented_product")), ctx)
     assert invented.reasons == (
@@ -284,7 +287,8 @@ def test_stand_in_sweep_over_seed_customers_and_catalog() -> None:
         language = email_language(customer.language)[0]
         ctx = context_for(customer.first_name, customer.last_name, language, recommended, others, people)
         bad = (None, "wrong_language", "invented_product", "placeholder")[number % 4]
-        result = validate_email(parse_draft(stand_in_email(customer.language, customer.first_name, recommended, bad)), ctx)
+        tool_input = stand_in_email(customer.language, customer.first_name, recommended, bad)
+        result = validate_email(parse_draft(tool_input), ctx)
         reasons = tuple(re.sub(r"detected \w+, expected \w+", "detected X, expected Y", r) for r in result.reasons)
         outcomes.setdefault(bad, set()).add(reasons)
     assert outcomes == {
@@ -380,7 +384,8 @@ def test_language_margin_accepts_a_close_call_only(monkeypatch: pytest.MonkeyPat
     close = "Produtos seleccionados para ti"
     assert languages.language_confidences(close)[0][0] == "pt"
     ctx_es = context_for("Lucía", "García", "es", [P1])
-    assert "wrong language: detected pt, expected es" in validate_email(EmailDraft(close, "", close, ()), ctx_es).reasons
+    result = validate_email(EmailDraft(close, "", close, ()), ctx_es)
+    assert "wrong language: detected pt, expected es" in result.reasons
 
     import include.campaign.validation as validation
 
@@ -829,8 +834,8 @@ def test_feedback_for_the_retry() -> None:
     assert not any(word.lower() in text.lower() for word in PII)
     malformed = ValidationResult(False, ("malformed output: missing field: body",), None)
     assert "Call the tool once, with subject, preheader and body" in feedback(malformed)
-    german = ValidationResult(False, ("wrong language: detected en, expected de", "body too short: 10 < 200 characters"),
-                              "en")
+    german = ValidationResult(
+        False, ("wrong language: detected en, expected de", "body too short: 10 < 200 characters"), "en")
     assert feedback(german) == (
         "Your previous email was rejected. Write it again and call the tool, fixing this:\n"
         "- Write the subject, preheader and body entirely in German.\n"
