@@ -436,8 +436,8 @@ def _price_matches(price: _Price, recommended: tuple[ProductFact, ...]) -> bool:
     for product in recommended:
         if product.price is None or not product.currency:
             continue
-        try:
-            catalog = Decimal(product.price)
+        try:  # a float price (9.95) is taken as written, not as its binary expansion
+            catalog = Decimal(repr(product.price) if isinstance(product.price, float) else product.price)
         except (InvalidOperation, TypeError, ValueError):
             continue
         if product.currency.strip().upper() in price.currencies and catalog == price.amount:

@@ -561,6 +561,17 @@ def test_product_without_catalog_price_cannot_be_priced() -> None:
     assert result.reasons == ("price 34.50 EUR matches no recommended product",)
 
 
+def test_catalog_prices_given_as_float_int_or_lower_case_currency() -> None:
+    for price, currency in ((34.5, "EUR"), ("34.50", "eur"), (Decimal("34.500"), " EUR ")):
+        moka = ProductFact("B0MOKA0001", P1.name, price, currency)
+        assert validate_email(en_draft(), en_context(recommended=(moka, P2))).ok, (price, currency)
+    mug = ProductFact("B0MUG00002", P2.name, 9.95, "EUR")  # Decimal(9.95) would be 9.9499999...
+    body = EN_BODY.replace("9.00 EUR", "9.95 EUR")
+    assert validate_email(en_draft(body=body), en_context(recommended=(P1, mug))).ok
+    whole = ProductFact("B0MUG00002", P2.name, 9, "EUR")
+    assert validate_email(en_draft(), en_context(recommended=(P1, whole))).ok
+
+
 def test_numbers_inside_product_names_are_not_prices() -> None:
     product = ProductFact("B0HEAT0001", "Amazon Basics 2000/1000 Watt Room Heater, 2 EUR Plug (White)",
                           Decimal("1599"), "INR")
