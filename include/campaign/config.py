@@ -48,6 +48,7 @@ class CampaignConfig:
     max_attempts: int = 10
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 8.0
+    throttle_patience_seconds: float = 600.0
     stop_after_failures: int = 10
     batch_size: int = 50
     max_batches: int = AIRFLOW_MAX_MAP_LENGTH
@@ -70,6 +71,7 @@ class CampaignConfig:
         "max_attempts": "GENAI_CAMPAIGN_MAX_ATTEMPTS",
         "backoff_base_seconds": "GENAI_CAMPAIGN_BACKOFF_BASE_SECONDS",
         "backoff_cap_seconds": "GENAI_CAMPAIGN_BACKOFF_CAP_SECONDS",
+        "throttle_patience_seconds": "GENAI_CAMPAIGN_THROTTLE_PATIENCE_SECONDS",
         "stop_after_failures": "GENAI_CAMPAIGN_STOP_AFTER_FAILURES",
         "batch_size": "GENAI_CAMPAIGN_BATCH_SIZE",
         "max_batches": "GENAI_CAMPAIGN_MAX_BATCHES",
@@ -104,6 +106,8 @@ class CampaignConfig:
             raise ValueError(f"GENAI_CAMPAIGN_TEMPERATURE must be within 0..1, got {self.temperature!r}")
         if not (0 <= self.backoff_base_seconds <= self.backoff_cap_seconds and math.isfinite(self.backoff_cap_seconds)):
             raise ValueError("GENAI_CAMPAIGN_BACKOFF_BASE_SECONDS must be >= 0 and <= GENAI_CAMPAIGN_BACKOFF_CAP_SECONDS")
+        if not (isinstance(self.throttle_patience_seconds, (int, float)) and 0 <= self.throttle_patience_seconds <= 86_400):
+            raise ValueError("GENAI_CAMPAIGN_THROTTLE_PATIENCE_SECONDS must be within 0..86400")
         if not self.company_name.strip():
             raise ValueError("GENAI_COMPANY_NAME must not be empty")
 

@@ -11,12 +11,60 @@ logs request or response text: prompts carry customer data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from genai_personalization.bedrock import ModelCaller
+from genai_personalization.bedrock import ModelCallError, ModelCaller, _first_line, error_code
+from include.retry import Backoff, is_retryable, is_throttle
 from include.campaign.generation import ModelAnswer
 from include.campaign.prompt import WRITE_EMAIL_TOOL
+
+
+T = TypeVar("T")
+
+
+class QuotaPatientCaller(ModelCaller):
+    """A ModelCaller that waits out a tokens-per-minute quota instead of giving up on it.
+
+    ``ModelCaller.call`` allows ``backoff.max_attempts`` attempts whatever the error. That is right for
+    5xx, but under a TPM quota a throttle says "not now", not "broken": Bedrock's window is a sliding
+    minute, so after a burst every caller may be throttled for up to a minute, longer than any
+    reasonable attempt count covers, and customers would fail for a limit that frees itself. Here
+    throttles are retried (full-jitter backoff, capped at ``backoff.cap_seconds``) until
+    ``throttle_patience_seconds`` have passed since the first attempt; other retryable errors still
+    get ``max_attempts``. Counters are the same as ModelCaller's.
+    """
+
+    def __init__(self, backoff: Backoff, throttle_patience_seconds: float = 600.0, *,
+                 clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
+        super().__init__(backoff, **kwargs)
+        self.throttle_patience_seconds = throttle_patience_seconds
+        self._clock = clock
+
+    def call(self, attempt: Callable[[], T]) -> T:
+        started = self._clock()
+        sent = errors = 0
+        while True:
+            sent += 1
+            self.stats.add(calls=1)
+            try:
+                return attempt()
+            except Exception as error:  # noqa: BLE001 (classified below; unknown errors are re-raised as ModelCallError)
+                code, status = error_code(error)
+                throttled = is_throttle(code)
+                self.stats.add(throttles=int(throttled), server_errors=int(not throttled and (status or 0) >= 500))
+                if not is_retryable(code, status):
+                    self.stats.add(failures=1)
+                    raise ModelCallError(code, sent, _first_line(error)) from error
+                errors += int(not throttled)
+                if errors >= self.backoff.max_attempts or (
+                        throttled and self._clock() - started >= self.throttle_patience_seconds):
+                    self.stats.add(failures=1)
+                    raise ModelCallError(code, sent) from error
+                self.stats.add(retries=1)
+                # the n-th retry of this call, whatever the errors were: full jitter up to the cap
+                self._sleep(self.backoff.delay(min(sent, 30), self._rng))
 
 
 class ConverseToolModel:

@@ -146,3 +146,39 @@ def test_the_answer_is_read_from_the_tool_use_block_only() -> None:
     assert answer == ModelAnswer({"subject": "S"}, "tool_use", 7, 3)
     assert converse.answer({"output": {"message": {"content": [{"text": "no tool"}]}}, "stopReason": "max_tokens"}) == \
         ModelAnswer(None, "max_tokens", 0, 0)
+
+
+def test_a_quota_throttle_is_waited_out_beyond_max_attempts_but_not_beyond_the_patience() -> None:
+    from genai_personalization.converse import QuotaPatientCaller
+
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds + 0.3  # the wait, then the throttled call's latency
+
+    def caller() -> QuotaPatientCaller:
+        return QuotaPatientCaller(Backoff(max_attempts=3, base_seconds=0.5, cap_seconds=4), 60.0,
+                                  clock=lambda: now[0], sleep=sleep)
+
+    # throttled 12 times (more than max_attempts), then answered: not a failure
+    patient = caller()
+    client = StandInConverse(lambda number, request: "throttle" if number <= 12 else None)
+    result = generate_email(facts(), builder(), ConverseToolModel(client, patient, MODEL, 900))
+    assert result.status == "generated" and len(client.requests) == 13
+    stats = patient.stats.as_dict()
+    assert (stats["throttles"], stats["retries"], stats["failures"]) == (12, 12, 0)
+    assert max(sleeps) <= 4 and len(sleeps) == 12
+
+    # throttled for longer than the patience: given up, with the code
+    now[0] = 0.0
+    client = StandInConverse(lambda number, request: "throttle")
+    with pytest.raises(ModelCallError, match="ThrottlingException"):
+        generate_email(facts(), builder(), ConverseToolModel(client, caller(), MODEL, 900))
+    assert now[0] >= 60 and len(client.requests) > 3
+
+    # server errors still count against max_attempts, throttles in between or not
+    client = StandInConverse(lambda number, request: "throttle" if number % 2 else "error")
+    with pytest.raises(ModelCallError, match="ServiceUnavailableException after 6 attempt"):
+        generate_email(facts(), builder(), ConverseToolModel(client, caller(), MODEL, 900))

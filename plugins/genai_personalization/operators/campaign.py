@@ -194,7 +194,8 @@ class RetrieveCampaignContextOperator(CampaignOperatorBase):
     """
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from genai_personalization.bedrock import ModelCaller, TitanEmbedder, bedrock_runtime_client
+        from genai_personalization.bedrock import TitanEmbedder, bedrock_runtime_client
+        from genai_personalization.converse import QuotaPatientCaller
         from genai_personalization.retrieval import NoActiveEmbeddingSet, active_set, search_many
         from include.campaign.pricing import PriceTable
         from include.knowledge.embedding import EmbeddingConfig
@@ -218,7 +219,8 @@ class RetrieveCampaignContextOperator(CampaignOperatorBase):
                     raise AirflowFailException(f"{e} (or set GENAI_CAMPAIGN_REQUIRE_CONTEXT=false to write without it)") from e
                 self.log.warning("no company knowledge to retrieve from: emails are written without company context")
                 return {"products": len(todo), "retrieved": 0}
-            caller = ModelCaller(Backoff(config.max_attempts, config.backoff_base_seconds, config.backoff_cap_seconds))
+            caller = QuotaPatientCaller(Backoff(config.max_attempts, config.backoff_base_seconds,
+                                                config.backoff_cap_seconds), config.throttle_patience_seconds)
             client = bedrock_runtime_client(self.aws_conn_id or self.settings.aws_conn_id, config.embedding_concurrency)
             embedders: dict[tuple[str, int], TitanEmbedder] = {}
 
@@ -353,8 +355,8 @@ class GenerateEmailsOperator(CampaignOperatorBase):
 
     def generate_on_demand(self, context: Context, conn: Any, params: dict[str, Any],
                            config: CampaignConfig) -> dict[str, Any]:
-        from genai_personalization.bedrock import ModelCallError, ModelCaller
-        from genai_personalization.converse import ConverseToolModel
+        from genai_personalization.bedrock import ModelCallError
+        from genai_personalization.converse import ConverseToolModel, QuotaPatientCaller
         from include.campaign.generation import EmailResult, failed_result, generate_email
         from include.campaign.pricing import PriceTable
         from include.campaign.prompt import PromptBuilder, TokenCounter, prompt_limits
@@ -363,7 +365,8 @@ class GenerateEmailsOperator(CampaignOperatorBase):
 
         started = time.time()
         customers = self.load_batch(conn, params, config)
-        caller = ModelCaller(Backoff(config.max_attempts, config.backoff_base_seconds, config.backoff_cap_seconds))
+        caller = QuotaPatientCaller(Backoff(config.max_attempts, config.backoff_base_seconds, config.backoff_cap_seconds),
+                                    config.throttle_patience_seconds)
         sink = EmailSink(self, conn, params, context.get("ti"), config, caller, PriceTable.from_env(), started)
         pending = []
         for customer in customers:
