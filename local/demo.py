@@ -76,7 +76,7 @@ def dag_ids(env: dict[str, str]) -> list[str]:
     return [d for d in PIPELINE_ORDER if d in found["ids"]]
 
 
-def summary(env: dict[str, str], bedrock_url: str) -> None:
+def summary(env: dict[str, str], bedrock_url: str, preview_path: Path) -> None:
     """What the pipelines produced: objects per S3 prefix, rows per warehouse table, model calls."""
     # the hooks log every statement and connection at INFO: the summary is for people
     os.environ.update({**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"})
@@ -104,10 +104,31 @@ def summary(env: dict[str, str], bedrock_url: str) -> None:
                 print(f"    {n:>5}  {reason}")
 
     knowledge_examples()
+    campaign_preview(hook, preview_path)
 
     with urllib.request.urlopen(f"{bedrock_url}/_local/stats", timeout=5) as response:  # noqa: S310
         stats = json.load(response)
     print(f"bedrock stand-in: {json.dumps(stats, sort_keys=True)}")
+
+
+def campaign_preview(hook: object, out: Path) -> None:
+    """The campaign's emails as an HTML page to open; only the path and counts are printed."""
+    from local.preview import write_preview
+
+    from snowflake.connector.errors import ProgrammingError
+
+    database = os.environ.get("GENAI_SNOWFLAKE_DATABASE", "GENAI").upper()
+    try:
+        written = write_preview(hook, database, out)
+    except ProgrammingError as e:  # no campaign has run: MARKETING.EMAILS does not exist
+        print(f"campaign: no preview ({(str(e.msg or e).splitlines() or ['?'])[0]})")
+        return
+    if written is None:
+        print("campaign: no emails written")
+        return
+    campaign_id, counts = written
+    by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"campaign {campaign_id}: {by_status}; preview: {out}")
 
 
 def demo_questions(count: int = 3) -> list[dict[str, str]]:
@@ -171,7 +192,7 @@ def main() -> int:
             print(f"{dag_id:<30} success in {seconds:.0f} s")
 
         _step("summary")
-        summary(env, stack.cfg.url("bedrock"))
+        summary(env, stack.cfg.url("bedrock"), stack.cfg.state_dir / "demo" / "campaign-preview.html")
         print(f"\ndemo finished in {time.monotonic() - started:.0f} s; logs in {logs}")
         return 0
     except (DemoError, StackError, AssetError) as e:

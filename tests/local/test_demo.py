@@ -47,6 +47,17 @@ def test_demo_runs_every_pipeline_and_stops_the_stack(tmp_path: Path) -> None:
     assert re.search(r"warehouse RAG.DOCUMENTS: 13 rows", out)
     answers = re.findall(r"^knowledge: .+ -> (documents/\S+) \(score", out, re.MULTILINE)
     assert answers == [document_key(SOURCE_DIR / q["document"]) for q in demo_questions()]
+    # products, reviews and recommendations
+    for dag_id in ("product_reviews_sentiment", "customer_recommendations", "personalized_email_campaign"):
+        assert f"{dag_id:<30} success" in out
+    assert re.search(r"warehouse ANALYTICS.RECOMMENDATIONS: [1-9]\d* rows", out)
+    # the campaign: every email written, and a preview a person can open
+    campaign = re.search(r"^campaign (\S+): (.+); preview: (\S+)$", out, re.MULTILINE)
+    assert campaign, "no campaign line"
+    preview = Path(campaign.group(3))
+    assert preview == tmp_path / "stack" / "demo" / "campaign-preview.html" and preview.is_file()
+    written = sum(int(n) for n, _ in re.findall(r"(\d+) (\w+)", campaign.group(2)))
+    assert written > 0 and preview.read_text().count('<div class="card">') == written
     # no customer data in what the demo prints
     assert "@example" not in out
     stack = LocalStack(StackConfig(state_dir=tmp_path / "stack", assets_dir=tmp_path,
