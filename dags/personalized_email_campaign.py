@@ -14,7 +14,7 @@ written by Claude on Bedrock, validated, and stored exactly once in `MARKETING.E
    too unless `redo_needs_review`). Customers without recommendations are stored as `skipped` with
    the reason. The rest are numbered into batches in `MARKETING.CAMPAIGN_AUDIENCE`; only the batch
    numbers and sizes go to XCom. Batches hold `batch_size` customers (`GENAI_CAMPAIGN_BATCH_SIZE`,
-   50), more when needed to keep the map within Airflow's 1,024 items.
+   100), more when needed to keep the map within Airflow's 1,024 items.
 3. `retrieve_context`: the top-k company chunks for each *product* recommended to the audience
    (a query of its name and categories, embedded with the active embedding set, scored in
    Snowflake), once per campaign; each customer later gets the best k over their products.

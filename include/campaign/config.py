@@ -47,10 +47,10 @@ class CampaignConfig:
     concurrency: int = 8
     max_attempts: int = 10
     backoff_base_seconds: float = 0.5
-    backoff_cap_seconds: float = 8.0
+    backoff_cap_seconds: float = 4.0
     throttle_patience_seconds: float = 600.0
     stop_after_failures: int = 10
-    batch_size: int = 50
+    batch_size: int = 100
     max_batches: int = AIRFLOW_MAX_MAP_LENGTH
     batch_mode_threshold: int = 1000
     context_k: int = 3

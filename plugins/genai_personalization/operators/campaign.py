@@ -439,10 +439,18 @@ def _skipped(customer: Any, reason: str) -> EmailResult:
 
 
 class EmailSink:
-    """Buffers a task's results and MERGEs them, with the attempt's usage row, every few rows or seconds."""
+    """Buffers a task's results and MERGEs them, with the attempt's usage row, every few rows or seconds.
+
+    The writes run on one background thread, in order, so the model calls go on while a flush is
+    staged and merged; the task's Snowflake session is used by that thread only, once the batch is
+    loaded. A failed write is raised at the next flush or at close. ``close`` writes the rest and
+    waits for every write.
+    """
 
     def __init__(self, operator: CampaignOperatorBase, conn: Any, params: dict[str, Any], ti: Any,
                  config: CampaignConfig, caller: Any, prices: Any, started: float) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         self.operator = operator
         self.conn = conn
         self.params = params
@@ -461,6 +469,8 @@ class EmailSink:
         self.context_dropped = 0
         self.flushes = 0
         self._last_flush = time.monotonic()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign-flush")
+        self._pending: list[Future[None]] = []
 
     def add(self, result: EmailResult) -> None:
         self.buffer.append(result)
@@ -475,7 +485,13 @@ class EmailSink:
             self.flush()
 
     def close(self) -> None:
-        self.flush(always=True)
+        try:
+            self.flush(always=True)
+        finally:
+            self._writer.shutdown(wait=True)
+        for future in self._pending:
+            future.result()
+        self._pending.clear()
 
     def cost(self) -> Decimal | None:
         stats = self.caller.stats.as_dict()
@@ -497,28 +513,39 @@ class EmailSink:
         }
 
     def flush(self, always: bool = False) -> None:
-        from include.staging import csv_row
-
+        """Hand the buffered results and the usage so far to the writer thread."""
+        still_running = []
+        for future in self._pending:
+            if future.done():
+                future.result()  # a failed write fails the task here
+            else:
+                still_running.append(future)
+        self._pending = still_running
         if not self.buffer and not always:
             return
-        stats = self.caller.stats.as_dict()
+        rows = [email_row(r) for r in self.buffer]
+        self.buffer = []
         usage = usage_row(self.params, self.ti, self.operator.task_id, self.config.model_id, "email",
-                          self.params["batch_no"], self.params["mode"], self.items, stats, self.validation_retries,
-                          self.estimated_input_tokens, self.cost(), self.started)
+                          self.params["batch_no"], self.params["mode"], self.items, self.caller.stats.as_dict(),
+                          self.validation_retries, self.estimated_input_tokens, self.cost(), self.started)
+        self._pending.append(self._writer.submit(self._write, rows, usage))
+        self.flushes += 1
+        self._last_flush = time.monotonic()
+
+    def _write(self, rows: list[list[object]], usage: list[object]) -> None:
+        from include.staging import csv_row
+
         with self.operator.staging_folder(prefix="campaign-emails-") as folder:
             usage_path = folder / "usage.csv"
             usage_path.write_bytes(csv_row(usage))
             step_params = {**self.params, "usage_file": str(usage_path), "usage_stage_path": uuid.uuid4().hex}
-            if self.buffer:
+            if rows:
                 path = folder / "emails.csv"
-                path.write_bytes(b"".join(csv_row(email_row(r)) for r in self.buffer))
+                path.write_bytes(b"".join(csv_row(row) for row in rows))
                 self.operator.run_step(self.conn, "merge_emails", {**step_params, "file": str(path),
                                                                   "stage_path": uuid.uuid4().hex})
             else:
                 self.operator.run_step(self.conn, "merge_usage", step_params)
-        self.buffer.clear()
-        self.flushes += 1
-        self._last_flush = time.monotonic()
 
 
 def email_row(r: EmailResult) -> list[object]:
