@@ -298,3 +298,18 @@ def test_summary_counts_and_fails_on_failed_or_missing(warehouse: Any, rows: Any
     assert summary["usage"]["email"]["calls"] == 6 and summary["usage"]["email"]["items"] == 6
     assert summary["estimated_input_tokens_per_email"] == summary["estimated_input_tokens_per_request"] > 0
     assert summary["usage"]["email"]["estimated_cost_usd"] > 0
+
+
+def test_missing_inputs_name_the_pipeline_to_run(stand_ins: Any, rows: Any) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from genai_personalization.operators.campaign import SelectAudienceOperator
+
+    _, conn = stand_ins
+    rows(conn, "CREATE SCHEMA IF NOT EXISTS GENAI.RAW")
+    rows(conn, "CREATE TABLE GENAI.RAW.CUSTOMERS (CUSTOMER_ID VARCHAR)")
+    SelectAudienceOperator(task_id="create").run_step(conn, "create_objects", {"database": "GENAI"})
+    with pytest.raises(AirflowFailException, match=r"inputs do not exist yet: RAW.PRODUCTS \(run product_reviews_sentiment\), "
+                                                   r"ANALYTICS.RECOMMENDATIONS \(run customer_recommendations\), "
+                                                   r"ANALYTICS.CUSTOMER_PURCHASE_HISTORY \(run pos_transactions_ingest\)"):
+        select()

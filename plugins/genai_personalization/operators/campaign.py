@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 
 DAG_SQL = "personalized_email_campaign"
 FINAL_STATUSES = ("generated", "needs_review")
+# the campaign's inputs and the pipelines that create them
+INPUTS = {
+    ("RAW", "CUSTOMERS"): "customer_master_ingest",
+    ("RAW", "PRODUCTS"): "product_reviews_sentiment",
+    ("ANALYTICS", "RECOMMENDATIONS"): "customer_recommendations",
+    ("ANALYTICS", "CUSTOMER_PURCHASE_HISTORY"): "pos_transactions_ingest",
+}
 FLUSH_SECONDS = 30.0
 RETRIEVAL_PAGE = 100  # products whose chunks are retrieved and written together
 
@@ -156,6 +163,11 @@ class SelectAudienceOperator(CampaignOperatorBase):
         select = {**params, "languages": audience.languages, "countries": audience.countries,
                   "max_customers": audience.max_customers}
         with closing(self.snowflake_hook.get_conn()) as conn:
+            present = {(str(a).upper(), str(b).upper()) for a, b in self.fetch(conn, "inputs", params)}
+            missing = [f"{schema}.{table} (run {dag})" for (schema, table), dag in INPUTS.items()
+                       if (schema, table) not in present]
+            if missing:
+                raise AirflowFailException(f"{params['database']}: the campaign's inputs do not exist yet: {', '.join(missing)}")
             eligible, to_generate, without = (int(v or 0) for v in self.run_step(conn, "select_audience", select)[-1].fetchone())
             plan = plan_batches(to_generate, batch_size, min(config.max_batches, self.max_map_length()))
             mode = choose_mode(requested, to_generate, config.batch_mode_threshold)
