@@ -28,7 +28,7 @@ def customers_from_rows(fact_rows: Iterable[Sequence[Any]], context_rows: Iterab
     """Group batch_facts rows (ordered by customer, rank) into customers with their top-k context.
 
     fact row: CUSTOMER_ID, FIRST_NAME, LAST_NAME, PREFERRED_LANGUAGE, COUNTRY, MARKETING_CONSENT,
-    ORDER_COUNT, FAVOURITE_CATEGORIES (JSON), LAST_PURCHASE, RANK, PRODUCT_ID, PRODUCT_NAME, CATEGORY,
+    ORDER_COUNT, FAVOURITE_CATEGORIES (JSON), LAST_PURCHASE_AT, RANK, PRODUCT_ID, PRODUCT_NAME, CATEGORY,
     PRICE, CURRENCY, RATING, ABOUT_PRODUCT. context row: PRODUCT_ID, CHUNK_ID, SCORE, TITLE, SOURCE_URI, TEXT.
     """
     by_product: dict[str, list[ContextChunk]] = {}
@@ -69,7 +69,7 @@ def customers_from_rows(fact_rows: Iterable[Sequence[Any]], context_rows: Iterab
         facts = CustomerFacts(
             customer_id=customer_id, first_name=_text(first), last_name=_text(last), preferred_language=_text(language),
             country=_text(country), products=products, orders=int(orders or 0),
-            favourite_categories=tuple(_json_list(favourites)), last_purchase=_text(last_purchase), context=context)
+            favourite_categories=tuple(_json_list(favourites)), last_purchase=_month(last_purchase), context=context)
         customers.append(BatchCustomer(facts=facts, consent=bool(consent), missing_products=entry["missing"]))
     _add_others(customers)
     return customers
@@ -94,6 +94,16 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _month(value: Any) -> str | None:
+    """YYYY-MM of a timestamp (the prompt says when, not the exact moment)."""
+    if value is None:
+        return None
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m")
+    text = str(value).strip()
+    return text[:7] if len(text) >= 7 and text[4] == "-" else None
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -119,6 +119,8 @@ def test_every_customer_gets_one_validated_email_and_a_rerun_calls_nothing(
     batches = select(batch_size=4)
     summaries = [generate(batch, client) for batch in batches]
     assert len(client.requests) == 6  # one answer each, all valid the first time
+    assert all('<purchase_history>{"orders": 3, "favourite_categories": ["Kitchen", "Outdoor"], "last_purchase": "2026-02"}'
+               in text for text in client.user_texts())
     for request in client.requests:
         assert request["inferenceConfig"]["maxTokens"] == 1024
         assert request["toolConfig"]["toolChoice"] == {"tool": {"name": "write_email"}}
@@ -313,3 +315,31 @@ def test_missing_inputs_name_the_pipeline_to_run(stand_ins: Any, rows: Any) -> N
                                                    r"ANALYTICS.RECOMMENDATIONS \(run customer_recommendations\), "
                                                    r"ANALYTICS.CUSTOMER_PURCHASE_HISTORY \(run pos_transactions_ingest\)"):
         select()
+
+
+def test_an_internal_error_on_one_customer_fails_only_that_customer(
+    warehouse: Any, rows: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str]
+) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    import include.campaign.generation as generation
+
+    real = generation.validate_email
+
+    def fragile(draft: Any, context: Any, limits: Any) -> Any:
+        if context.first_name == "Camille":
+            raise ValueError(f"cannot handle {context.first_name} {draft.body[:20]}")
+        return real(draft, context, limits)
+
+    monkeypatch.setattr(generation, "validate_email", fragile)
+    [batch] = select(batch_size=10)
+    with pytest.raises(AirflowException, match=r"1 customer\(s\) failed \(ValueError x1\)"):
+        generate(batch, StandInConverse())
+    stored = emails(rows, warehouse)
+    assert (stored["C002"]["STATUS"], stored["C002"]["REASONS"]) == ("failed", ["internal error: ValueError"])
+    assert sum(e["STATUS"] == "generated" for e in stored.values()) == 5
+    out, err = capfd.readouterr()
+    logged = caplog.text + out + err
+    assert "internal error on one customer: ValueError at test_campaign_operator.py" in logged
+    assert "Camille" not in logged

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -399,9 +400,18 @@ class GenerateEmailsOperator(CampaignOperatorBase):
         stop = threading.Event()
 
         def work(customer: Any) -> EmailResult:
-            return generate_email(customer.facts, builder, model, other_products=customer.other_products,
-                                  other_people=customer.other_people, company_names=config.company_names,
-                                  limits=limits)
+            try:
+                return generate_email(customer.facts, builder, model, other_products=customer.other_products,
+                                      other_people=customer.other_people, company_names=config.company_names,
+                                      limits=limits)
+            except ModelCallError:
+                raise
+            except Exception as e:  # noqa: BLE001 (a bug or odd data must not stop the rest of the batch)
+                # type and place only: an exception's message may quote customer data or the email
+                frame = traceback.extract_tb(e.__traceback__)[-1]
+                self.log.error("internal error on one customer: %s at %s:%d", type(e).__name__,
+                               frame.filename.rsplit("/", 1)[-1], frame.lineno)
+                return failed_result(customer.facts, f"internal error: {type(e).__name__}")
 
         def supply() -> Iterator[Any]:
             for customer in pending:
@@ -424,6 +434,8 @@ class GenerateEmailsOperator(CampaignOperatorBase):
                     sink.add(failed_result(customer.facts, f"model call failed: {outcome.code} after "
                                                            f"{outcome.attempts} attempt(s)"))
                 else:
+                    if outcome.status == "failed":
+                        failures[outcome.reasons[0].split(": ", 1)[-1]] += 1
                     consecutive = 0
                     sink.add(outcome)
         finally:
