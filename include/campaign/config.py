@@ -61,7 +61,7 @@ class CampaignConfig:
     company_name: str = "Tarnwick Outdoor & Home"
     company_aliases: str = "Tarnwick"  # other names of the company an email may use, "|"-separated
     token_encoding: str = "cl100k_base"
-    embedding_concurrency: int = 4
+    embedding_concurrency: int = 8
 
     ENV = {
         "model_id": "GENAI_CAMPAIGN_MODEL_ID",
