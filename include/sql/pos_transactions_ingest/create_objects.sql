@@ -26,16 +26,7 @@ CREATE TABLE IF NOT EXISTS {{ database }}.RAW.POS_TRANSACTIONS (
 
 {% include "shared/quarantine_table.sql" %}
 
--- Which landing file versions are loaded: a listed file whose (SOURCE, ETAG, SIZE_BYTES) is here is
--- skipped. A row is written only after the file's events are merged, so a crash in between reads
--- the file again next run, which the MERGE makes harmless.
-CREATE TABLE IF NOT EXISTS {{ database }}.OPS.LOAD_LEDGER (
-    SOURCE     VARCHAR       NOT NULL,  -- s3://bucket/key
-    ETAG       VARCHAR       NOT NULL,  -- without S3's quotes
-    SIZE_BYTES NUMBER        NOT NULL,
-    RUN_ID     VARCHAR       NOT NULL,  -- the Airflow run that loaded this version
-    LOADED_AT  TIMESTAMP_LTZ NOT NULL
-);
+{% include "shared/load_ledger_table.sql" %}
 
 -- Internal stage for bulk loads; files are purged by the COPY that reads them.
 CREATE STAGE IF NOT EXISTS {{ database }}.RAW.POS_EVENTS_STAGE

@@ -61,15 +61,8 @@ ALTER TABLE {{ database }}.CURATED.REVIEW_SENTIMENT ADD COLUMN IF NOT EXISTS LAN
 
 {% include "shared/quarantine_table.sql" %}
 
--- The same ledger as pos_transactions_ingest's (keep the definitions equal): which landing file
--- versions (file, ETag, size) are loaded; catalog files are keyed by their catalog/ URIs.
-CREATE TABLE IF NOT EXISTS {{ database }}.OPS.LOAD_LEDGER (
-    SOURCE     VARCHAR       NOT NULL,  -- s3://bucket/key
-    ETAG       VARCHAR       NOT NULL,  -- without S3's quotes
-    SIZE_BYTES NUMBER        NOT NULL,
-    RUN_ID     VARCHAR       NOT NULL,  -- the Airflow run that loaded this version
-    LOADED_AT  TIMESTAMP_LTZ NOT NULL
-);
+-- catalog files are keyed by their catalog/ URIs
+{% include "shared/load_ledger_table.sql" %}
 
 -- Internal stages for bulk loads; files are purged by the COPY that reads them.
 CREATE STAGE IF NOT EXISTS {{ database }}.RAW.CATALOG_STAGE
