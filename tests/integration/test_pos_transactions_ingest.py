@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+import dag_runs
+from dag_runs import query, xcom
+
 pytestmark = pytest.mark.integration
 
 DAG_ID = "pos_transactions_ingest"
@@ -56,34 +59,10 @@ class Landing:
         return {name: query(sql.format(db=self.database)) for name, sql in SNAPSHOT.items()}
 
 
-def query(sql: str) -> list[tuple[Any, ...]]:
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-    return [tuple(row) for row in SnowflakeHook(snowflake_conn_id="snowflake_default").get_records(sql) or []]
-
-
 def run_dag(logical_date: datetime) -> dict[str, Any]:
     """Run the DAG for one logical date; returns load_events' summary (its XCom)."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState
-
-    from local.stack import REPO_ROOT
-
-    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / f"{DAG_ID}.py"))
-    assert bag.import_errors == {}
-    run = bag.get_dag(DAG_ID).test(logical_date=logical_date)
-    with create_session() as session:
-        states = {ti.task_id: ti.state for ti in session.query(TaskInstance).filter_by(dag_id=DAG_ID, run_id=run.run_id)}
-    assert run.state == DagRunState.SUCCESS, states
-    from airflow.models.xcom import XComModel
-
-    with create_session() as session:
-        row = session.query(XComModel).filter_by(dag_id=DAG_ID, run_id=run.run_id, task_id="load_events",
-                                                 key="return_value").one()
-        value = row.value
-    return json.loads(value) if isinstance(value, str) else value
+    run, _ = dag_runs.run_dag(DAG_ID, logical_date)
+    return xcom(DAG_ID, run.run_id, "load_events")
 
 
 @pytest.fixture

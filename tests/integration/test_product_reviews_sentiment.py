@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+import dag_runs
+from dag_runs import query, xcom
 from local.datasets import amazon_sales_csv
 
 pytestmark = pytest.mark.integration
@@ -57,34 +59,10 @@ class Landing:
             return int(json.load(response)["calls"].get("BatchDetectSentiment", 0))
 
 
-def query(sql: str) -> list[tuple[Any, ...]]:
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-    return [tuple(row) for row in SnowflakeHook(snowflake_conn_id="snowflake_default").get_records(sql) or []]
-
-
 def run_dag(logical_date: datetime) -> dict[str, dict[str, Any]]:
     """Run the DAG once; returns the summaries (XCom) of load_catalog and analyse_sentiment."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState
-
-    from local.stack import REPO_ROOT
-
-    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / f"{DAG_ID}.py"))
-    assert bag.import_errors == {}
-    run = bag.get_dag(DAG_ID).test(logical_date=logical_date)
-    with create_session() as session:
-        states = {ti.task_id: ti.state for ti in session.query(TaskInstance).filter_by(dag_id=DAG_ID, run_id=run.run_id)}
-        assert run.state == DagRunState.SUCCESS, states
-        summaries = {}
-        for task_id in ("load_catalog", "analyse_sentiment"):
-            value = session.query(XComModel).filter_by(dag_id=DAG_ID, run_id=run.run_id, task_id=task_id,
-                                                       key="return_value").one().value
-            summaries[task_id] = json.loads(value) if isinstance(value, str) else value
-    return summaries
+    run, _ = dag_runs.run_dag(DAG_ID, logical_date)
+    return {task_id: xcom(DAG_ID, run.run_id, task_id) for task_id in ("load_catalog", "analyse_sentiment")}
 
 
 @pytest.fixture
