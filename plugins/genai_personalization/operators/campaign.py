@@ -146,8 +146,8 @@ class SelectAudienceOperator(CampaignOperatorBase):
         self.batch_size = batch_size
 
     def batch_inference_available(self) -> bool:
-        """Whether the Bedrock batch inference path exists (the seam for it: generate_batch's ``mode``)."""
-        return False
+        """Whether the Bedrock batch inference path exists (genai_personalization.operators.campaign_batch)."""
+        return True
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from include.campaign.batching import choose_mode, plan_batches
@@ -344,10 +344,18 @@ class GenerateEmailsOperator(CampaignOperatorBase):
         with closing(self.snowflake_hook.get_conn()) as conn:
             return self.generate_on_demand(context, conn, params, config)
 
-    def execute_batch_inference(self, context: Context, params: dict[str, Any], config: CampaignConfig) -> dict[str, Any]:
-        """The seam for Bedrock batch inference (mode ``batch``): not available yet."""
-        raise AirflowFailException(f"batch {params['batch_no']}: mode {params['mode']!r} (Bedrock batch inference) "
-                                   "is not available yet; run the campaign with mode=on_demand")
+    def execute_batch_inference(self, context: Context, params: dict[str, Any] | None = None,
+                                config: CampaignConfig | None = None, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Mode ``batch``: submit a Bedrock batch inference job and defer; resumed here with the trigger's
+        ``event`` (genai_personalization.operators.campaign_batch)."""
+        from genai_personalization.operators.campaign_batch import complete_batch_job, start_batch_job
+
+        config = config or self.campaign_config()
+        if event is None:
+            if params is None:
+                raise AirflowFailException("execute_batch_inference needs the batch's params or a trigger event")
+            return start_batch_job(self, context, params, config)
+        return complete_batch_job(self, context, config, event)
 
     def load_batch(self, conn: Any, params: dict[str, Any], config: CampaignConfig) -> list[Any]:
         """The batch's customers still to write, with their facts and top-k company chunks (two queries)."""

@@ -1,0 +1,148 @@
+"""Batch inference records: the JSONL record (Claude messages body forcing write_email, same prompt as on
+demand), output lines mapped back by recordId whatever their order, error lines and missing records going
+on demand, a failed validation retried on demand, settings."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from genai_personalization.bedrock import ModelCaller
+from genai_personalization.converse import ConverseToolModel
+from genai_personalization.operators.campaign_batch import BatchAnswerClient, job_name
+from include.campaign.batch_records import (
+    LOCAL_ROLE_ARN,
+    BatchSettings,
+    answers_by_prompt,
+    converse_response,
+    input_prompt_keys,
+    model_input,
+    parse_output,
+    record_line,
+    safe_part,
+)
+from include.campaign.generation import generate_email, written_language
+from include.campaign.prompt import WRITE_EMAIL_TOOL, CustomerFacts, Product, PromptBuilder, TokenCounter, prompt_limits
+from include.campaign.validation import ValidationLimits
+from include.retry import Backoff
+from tests.unit.campaign_fakes import StandInConverse, _tiktoken_offline  # noqa: F401
+
+MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+PAN = Product("B0PAN00001", "Cast Iron Skillet 26 cm", "Kitchen", Decimal("49.90"), "EUR")
+SOCKS = Product("B0SOX00002", "Merino Wool Hiking Socks", "Clothing", Decimal("19.00"), "EUR")
+PEOPLE = [("C001", "Anna", "Schneider", "de"), ("C002", "Camille", "Durand", "fr"), ("C003", "Oliver", "Smith", "en"),
+          ("C004", "Lucía", "García", "es"), ("C005", "Giulia", "Rossi", "it")]
+
+
+def builder() -> PromptBuilder:
+    return PromptBuilder("Tarnwick Outdoor & Home", prompt_limits(ValidationLimits()), 2000, TokenCounter())
+
+
+def customers() -> list[CustomerFacts]:
+    return [CustomerFacts(cid, first, last, lang, "DE", (PAN, SOCKS), 2, ("Kitchen",)) for cid, first, last, lang in PEOPLE]
+
+
+def records(facts: list[CustomerFacts]) -> list[bytes]:
+    lines = []
+    for f in facts:
+        prompt = builder().build(f, written_language(f.preferred_language)[0])
+        lines.append(record_line(f.customer_id, model_input(prompt.system, prompt.user, 900, 0.3)))
+    return lines
+
+
+def stand_in_output(line: bytes, bad_output: str | None = None) -> dict[str, Any]:
+    """What the stand-in's batch job writes for a record (Claude InvokeModel answer)."""
+    from local.bedrock.generator import generate
+    from local.bedrock.runtime import claude_request, claude_response
+
+    record = json.loads(line)
+    chat, tokens = claude_request(record["modelInput"])
+    return {**record, "modelOutput": claude_response(MODEL, generate(chat, bad_output=bad_output), tokens)}
+
+
+def test_a_record_is_the_on_demand_prompt_as_a_claude_body_forcing_write_email() -> None:
+    f = customers()[0]
+    prompt = builder().build(f, "de")
+    record = json.loads(records([f])[0])
+    assert record["recordId"] == "C001"
+    body = record["modelInput"]
+    assert body["anthropic_version"] == "bedrock-2023-05-31"
+    assert body["max_tokens"] == 900 and body["temperature"] == 0.3
+    assert body["system"] == prompt.system
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": prompt.user}]}]
+    assert body["tools"] == [{"name": "write_email", "description": WRITE_EMAIL_TOOL["toolSpec"]["description"],
+                              "input_schema": WRITE_EMAIL_TOOL["toolSpec"]["inputSchema"]["json"]}]
+    assert body["tool_choice"] == {"type": "tool", "name": "write_email"}
+    # the stand-in (and Bedrock) accept it as an InvokeModel body
+    assert stand_in_output(records([f])[0])["modelOutput"]["content"][0]["type"] == "tool_use"
+    with pytest.raises(ValueError):
+        model_input("s", "u", 0)
+
+
+def test_output_lines_are_mapped_by_record_id_in_any_order_with_error_and_unreadable_lines() -> None:
+    lines = records(customers())
+    out = [json.dumps(stand_in_output(line)) for line in lines[:3]]
+    out.append(json.dumps({"recordId": "C004", "modelInput": {}, "error": {"errorCode": 500, "errorMessage": "x"}}))
+    out += ["not json", json.dumps({"modelOutput": {}}), ""]  # C005 missing altogether
+    random.Random(7).shuffle(out)
+    parsed = parse_output(out)
+    assert set(parsed.answers) == {"C001", "C002", "C003"}
+    assert parsed.errors == {"C004": "500"}
+    assert parsed.unreadable == 2
+    keys = input_prompt_keys(lines)
+    assert set(keys) == {f"C00{n}" for n in range(1, 6)} and len(set(keys.values())) == 5
+    answers = answers_by_prompt(keys, parsed)
+    assert len(answers) == 3
+    # each answer sits under its own customer's prompt, whatever the line order
+    for rid in ("C001", "C002", "C003"):
+        use = answers[keys[rid]]["output"]["message"]["content"][0]["toolUse"]
+        assert use["name"] == "write_email" and use["input"] == parsed.answers[rid]["content"][0]["input"]
+
+
+def test_converse_response_shape_and_text_answers() -> None:
+    response = converse_response({"content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+                                  "usage": {"input_tokens": 5, "output_tokens": 2}})
+    assert response == {"output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+                        "stopReason": "end_turn", "usage": {"inputTokens": 5, "outputTokens": 2}}
+
+
+def test_batch_answers_then_on_demand_for_error_missing_and_failed_validation() -> None:
+    """C001-C002 answered well, C003 answered with an invented product (fails validation: retried on demand),
+    C004 an error line, C005 missing: Converse gets exactly 3 requests and every customer is generated."""
+    facts = customers()
+    lines = records(facts)
+    out = [json.dumps(stand_in_output(lines[0])), json.dumps(stand_in_output(lines[1])),
+           json.dumps(stand_in_output(lines[2], bad_output="invented_product")),
+           json.dumps({"recordId": "C004", "error": {"errorCode": 400, "errorMessage": "bad"}})]
+    random.Random(3).shuffle(out)
+    live = StandInConverse()
+    client = BatchAnswerClient(live, answers_by_prompt(input_prompt_keys(lines), parse_output(out)))
+    caller = ModelCaller(Backoff(max_attempts=2, base_seconds=0.01, cap_seconds=0.01), sleep=lambda s: None)
+    model = ConverseToolModel(client, caller, MODEL, max_tokens=900, temperature=0.3)
+    results = {f.customer_id: generate_email(f, builder(), model, limits=ValidationLimits()) for f in facts}
+    assert {cid: r.status for cid, r in results.items()} == dict.fromkeys(results, "generated")
+    assert client.served == 3 and client.fallbacks == 3 and len(live.requests) == 3
+    assert results["C003"].attempts == 2 and results["C003"].validation_retries == 1
+    assert all(results[c].attempts == 1 for c in ("C001", "C002", "C004", "C005"))
+    assert results["C003"].product_ids and "P-INVENTED-0000" not in results["C003"].product_ids
+    # an answer is used once: a second identical request goes to Converse
+    assert client.answers == {}
+
+
+def test_settings_and_names() -> None:
+    assert BatchSettings.from_env({}).role_arn == LOCAL_ROLE_ARN
+    assert BatchSettings.from_env({}).min_records == 100
+    with pytest.raises(ValueError, match="GENAI_CAMPAIGN_BATCH_MIN_RECORDS"):
+        BatchSettings.from_env({"GENAI_CAMPAIGN_BATCH_MIN_RECORDS": "10"})
+    with pytest.raises(ValueError, match="ROLE_ARN"):
+        BatchSettings.from_env({"GENAI_BEDROCK_BATCH_ROLE_ARN": "not-an-arn"})
+    assert BatchSettings.from_env({"GENAI_CAMPAIGN_BATCH_POLL_SECONDS": "2"}).poll_seconds == 2
+    assert safe_part("manual__2026-03-01T08:00:00+00:00") == "manual-2026-03-01T08-00-00-00-00"
+    import re
+
+    name = job_name({"campaign_id": "email-2026-03-01" * 5, "batch_no": 12}, 3)
+    assert len(name) <= 63 and re.fullmatch(r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9+\-.]){0,63}", name) and "-b12-t3-" in name
