@@ -146,3 +146,75 @@ def test_settings_and_names() -> None:
 
     name = job_name({"campaign_id": "email-2026-03-01" * 5, "batch_no": 12}, 3)
     assert len(name) <= 63 and re.fullmatch(r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9+\-.]){0,63}", name) and "-b12-t3-" in name
+
+
+def test_the_trigger_polls_until_the_job_ends_and_carries_what_the_task_resumes_with() -> None:
+    import asyncio
+
+    from genai_personalization.operators.campaign_batch import BatchJobTrigger
+
+    def events(statuses: list[str], max_polls: int = 10) -> list[dict[str, Any]]:
+        trigger = BatchJobTrigger(job_arn="arn:aws:bedrock:us-east-1:1:model-invocation-job/abc", aws_conn_id=None,
+                                  poll_seconds=0, max_polls=max_polls, resume={"prefix": "p"})
+        seen = iter(statuses)
+        trigger.job_status = lambda: next(seen)  # type: ignore[method-assign]
+
+        async def collect() -> list[dict[str, Any]]:
+            return [event.payload async for event in trigger.run()]
+
+        return asyncio.run(collect())
+
+    done = events(["Submitted", "InProgress", "Completed"])
+    assert done == [{"status": "success", "job_arn": "arn:aws:bedrock:us-east-1:1:model-invocation-job/abc",
+                     "job_status": "Completed", "resume": {"prefix": "p"}}]
+    assert events(["InProgress", "Failed"])[0]["status"] == "error"
+    assert events(["PartiallyCompleted"])[0]["status"] == "success"
+    assert events(["InProgress"] * 3, max_polls=3)[0] | {"resume": None} == {
+        "status": "error", "job_arn": "arn:aws:bedrock:us-east-1:1:model-invocation-job/abc",
+        "job_status": "InProgress", "resume": None}
+    path, kwargs = BatchJobTrigger(job_arn="a", aws_conn_id="aws_default", resume={"x": 1}).serialize()
+    assert path == "genai_personalization.operators.campaign_batch.BatchJobTrigger"
+    assert BatchJobTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+class FakeOperator:
+    """What complete_batch_job uses of GenerateEmailsOperator."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.log = logging.getLogger("fake")
+        self.aws_conn_id = "aws_default"
+        self.bedrock_client = StandInConverse()
+        self.ran_on_demand_with: list[Any] = []
+
+        class Hook:
+            def get_conn(self) -> Any:
+                class Conn:
+                    def close(self) -> None:
+                        pass
+                return Conn()
+
+        self.snowflake_hook = Hook()
+
+    def generate_on_demand(self, context: Any, conn: Any, params: dict[str, Any], config: Any) -> dict[str, Any]:
+        self.ran_on_demand_with.append((params, self.__dict__["bedrock_client"]))
+        return {"batch_no": params["batch_no"]}
+
+
+def test_a_job_that_fails_as_a_whole_sends_the_batch_on_demand_without_reading_s3() -> None:
+    from genai_personalization.operators.campaign_batch import BatchAnswerClient, complete_batch_job
+
+    op = FakeOperator()
+    real = op.bedrock_client
+    params = {"batch_no": 2, "mode": "batch", "final_statuses": ["generated", "needs_review"]}
+    event = {"status": "error", "job_arn": "arn:x/job1", "job_status": "Failed",
+             "resume": {"params": params, "bucket": "b", "prefix": "p", "records": 120}}
+    assert complete_batch_job(op, {}, None, event) == {"batch_no": 2}  # type: ignore[arg-type]
+    (used_params, client), = op.ran_on_demand_with
+    assert used_params["final_statuses"] == ("generated", "needs_review") and used_params["mode"] == "batch"
+    assert isinstance(client, BatchAnswerClient) and client.answers == {} and client.client is real
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match="lacks the job"):
+        complete_batch_job(FakeOperator(), {}, None, {"status": "success"})  # type: ignore[arg-type]
