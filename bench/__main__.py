@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chunking, knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
+from bench import campaign, chunking, knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
 
 BENCHMARKS = {
     "dag_parse_time": parse_time.run,
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "recommendations": recommendations.run,
     "knowledge_refresh": knowledge_refresh.run,
     "chunking": chunking.run,
+    "campaign": campaign.run,
 }
 
 
