@@ -46,3 +46,14 @@ def query(sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any,
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     return [tuple(row) for row in SnowflakeHook(snowflake_conn_id="snowflake_default").get_records(sql, parameters) or []]
+
+
+def bedrock_local(stack: Any, what: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """GET /_local/<what> of the stack's Bedrock stand-in (stats, config), or POST ``body`` to it."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{stack.cfg.url('bedrock')}/_local/{what}", method="POST" if body else "GET",
+                                     data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:  # noqa: S310 (local URL)
+        return json.load(response)

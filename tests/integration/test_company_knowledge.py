@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from dag_runs import query, run_dag, xcom
+from dag_runs import bedrock_local, query, run_dag, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -60,11 +59,7 @@ class Knowledge:
         return summary, calls
 
     def bedrock(self, what: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(f"{self.stack.cfg.url('bedrock')}/_local/{what}", method="POST" if body else "GET",
-                                         data=json.dumps(body).encode() if body else None,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:  # noqa: S310 (local URL)
-            return json.load(response)
+        return bedrock_local(self.stack, what, body)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return query(sql.format(db=self.database))

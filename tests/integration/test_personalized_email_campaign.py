@@ -11,7 +11,6 @@ counted by the stand-in (/_local/stats), not by our code; faults are injected th
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dag_runs import query, run_dag, xcom
+from dag_runs import bedrock_local, query, run_dag, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -69,14 +68,11 @@ class Stand:
     """The Bedrock stand-in's knobs and counters."""
 
     def __init__(self, stack: Any) -> None:
+        self.stack = stack
         self.url = stack.cfg.url("bedrock")
 
     def call(self, what: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(f"{self.url}/_local/{what}", method="POST" if body else "GET",
-                                         data=json.dumps(body).encode() if body else None,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:  # noqa: S310 (local URL)
-            return json.load(response)
+        return bedrock_local(self.stack, what, body)
 
     def knobs(self, **values: float) -> None:
         self.call("config", values)
