@@ -128,3 +128,18 @@ def test_batch_mode_end_to_end_then_a_rerun_without_a_new_job(batch_warehouse: S
     assert delta("CreateModelInvocationJob") == 0 and delta("Converse") == 0
     assert after["batch_records"] == before["batch_records"]
     assert len(stored("it-batch")) == AUDIENCE
+
+
+def test_auto_mode_takes_batch_inference_from_the_threshold(batch_warehouse: Stand, monkeypatch: pytest.MonkeyPatch) -> None:
+    stand = batch_warehouse
+    monkeypatch.setenv("GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD", "100")
+    before = stand.stats()
+    run, _ = run_dag(DAG_ID, RUN_DATE + timedelta(days=1),
+                     run_conf={"campaign_id": "it-batch-auto", "mode": "auto", "batch_size": 200})
+    after = stand.stats()
+    assert xcom(DAG_ID, run.run_id, "select_audience") == [{"batch_no": 1, "customers": AUDIENCE, "mode": "batch"}]
+    assert int(after["calls"].get("CreateModelInvocationJob", 0)) - int(before["calls"].get("CreateModelInvocationJob", 0)) == 1
+    assert after["batch_records"] - before["batch_records"] == AUDIENCE
+    assert int(after["calls"].get("Converse", 0)) == int(before["calls"].get("Converse", 0))  # no bad outputs here
+    rows = stored("it-batch-auto")
+    assert len(rows) == AUDIENCE and {r[1] for r in rows} == {"generated"}
