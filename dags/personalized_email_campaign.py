@@ -38,8 +38,9 @@ re-run of the whole campaign makes no model call for what is done.
 every run of a day writes the same campaign: retries, re-runs and backfills included);
 `languages` (BCP-47 tags; `pt` matches pt-BR and pt-PT) and `countries` (ISO alpha-2): empty
 means all; `max_customers` (the first N by customer id, for a trial); `mode`: `on_demand`,
-`batch` (Bedrock batch inference, not available yet: fails with one line) or `auto` (batch from
-`GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD` customers, on demand until batch exists); `batch_size`;
+`batch` (Bedrock batch inference: one job per mapped batch, waited on by a deferred task; records
+that fail or fail validation go on demand) or `auto` (batch from `GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD`
+customers); `batch_size`;
 `redo_needs_review`.
 
 **Languages.** Emails are written in the customer's `PREFERRED_LANGUAGE` when it is one of en,

@@ -129,8 +129,7 @@ class SelectAudienceOperator(CampaignOperatorBase):
     ``max_map_length`` (and GENAI_CAMPAIGN_MAX_BATCHES). Returns ``[{"batch_no", "customers", "mode"}]``.
 
     ``mode``: ``on_demand``, ``batch`` (Bedrock batch inference) or ``auto`` (batch from
-    GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD customers). Until the batch path exists, ``batch`` fails with
-    one line and ``auto`` goes on demand, with a warning.
+    GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD customers); batch mode is in operators/campaign_batch.py.
     """
 
     template_fields: Sequence[str] = (*CampaignOperatorBase.template_fields, "languages", "countries",
@@ -144,10 +143,6 @@ class SelectAudienceOperator(CampaignOperatorBase):
         self.max_customers = max_customers
         self.mode = mode
         self.batch_size = batch_size
-
-    def batch_inference_available(self) -> bool:
-        """Whether the Bedrock batch inference path exists (genai_personalization.operators.campaign_batch)."""
-        return True
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from include.campaign.batching import choose_mode, plan_batches
@@ -172,13 +167,6 @@ class SelectAudienceOperator(CampaignOperatorBase):
             eligible, to_generate, without = (int(v or 0) for v in self.run_step(conn, "select_audience", select)[-1].fetchone())
             plan = plan_batches(to_generate, batch_size, min(config.max_batches, self.max_map_length()))
             mode = choose_mode(requested, to_generate, config.batch_mode_threshold)
-            if mode == "batch" and not self.batch_inference_available():
-                if requested == "batch":
-                    raise AirflowFailException(
-                        "mode=batch: Bedrock batch inference is not available yet in this project; run with mode=on_demand")
-                self.log.warning("%d customers would go to Bedrock batch inference (GENAI_CAMPAIGN_BATCH_MODE_THRESHOLD=%d), "
-                                 "which is not available yet: generating on demand", to_generate, config.batch_mode_threshold)
-                mode = "on_demand"
             assign = {**select, "batch_size": plan.batch_size, "batches": plan.batches, "mode": mode,
                       "eligible": eligible, "to_generate": to_generate, "skipped": without,
                       "audience_json": json.dumps(audience.as_dict())}
