@@ -31,23 +31,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from local.datasets import amazon_sales_csv
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 AMAZON_CSV = amazon_sales_csv()
 BUCKET = "bench-campaign"
 DATABASE = "BENCH_CAMPAIGN"
@@ -266,29 +261,11 @@ def _child(bedrock_url: str) -> dict[str, Any]:
 
 
 def run() -> dict[str, object]:
-    from local import assets
-    from local.stack import DEFAULT_PORTS, LocalStack, StackConfig, free_port
+    from bench.private_stack import run_child
 
     if not AMAZON_CSV.is_file():
         return {"skipped": f"{AMAZON_CSV} not found"}
-    with tempfile.TemporaryDirectory(prefix="bench-campaign-") as tmp:
-        folder = Path(tmp)
-        stack = LocalStack(StackConfig(state_dir=folder / "stack", assets_dir=assets.DEFAULT_ASSETS_DIR,
-                                       ports={name: free_port() for name in DEFAULT_PORTS}))
-        env = {**os.environ, **stack.up(), "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{REPO_ROOT / 'plugins'}",
-               "AIRFLOW_HOME": str(folder / "airflow"), "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-               "GENAI_LANDING_BUCKET": BUCKET, "GENAI_SNOWFLAKE_DATABASE": DATABASE}
-        try:
-            result = subprocess.run(
-                [sys.executable, "-m", "bench.campaign", stack.cfg.url("bedrock")], cwd=REPO_ROOT, env=env,
-                capture_output=True, text=True, timeout=1800,
-            )
-        finally:
-            stack.down()
-    if result.returncode != 0:
-        raise RuntimeError(f"campaign bench failed: {result.stderr.strip().splitlines()[-3:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
+    return run_child("bench.campaign", {"GENAI_LANDING_BUCKET": BUCKET, "GENAI_SNOWFLAKE_DATABASE": DATABASE})
 
 if __name__ == "__main__":
     import logging
