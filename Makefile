@@ -9,11 +9,12 @@ ENV_FILE := .local/env
 NEED_VENV = @test -x $(PY) || { echo "no .venv here: run 'make install' first (or 'make demo', which installs)" >&2; exit 1; }
 NEED_STACK = @test -f $(ENV_FILE) && $(PY) -m local.stack status | grep -q "^s3 .*running" || { echo "the local stack is not running: run 'make local-up' first" >&2; exit 1; }
 
-.PHONY: help install demo test test-fast bench airflow local-up local-down local-status compose-config clean
+.PHONY: help install demo test test-fast test-production bench airflow local-up local-down local-status compose-config clean
 
 help:
 	@echo "make demo        install if needed, start the local stack, run every pipeline, print a summary"
 	@echo "make test        install if needed and run the whole test suite (starts its own local stack)"
+	@echo "make test-production   the pipelines on CeleryExecutor with two workers (needs PostgreSQL and Redis)"
 	@echo "make bench       run the benchmarks (parse time, stack start-up, ...)"
 	@echo "make airflow     the Airflow UI on http://localhost:8080 against the local stack"
 	@echo "make local-up / local-down / local-status   the stand-ins for Snowflake, S3 and Bedrock"
@@ -34,7 +35,11 @@ test: install
 	$(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration and not production"
+
+# the production-shaped run: CeleryExecutor, two workers, PostgreSQL and Redis on 127.0.0.1 (local/cluster.py)
+test-production: install
+	$(PY) -m pytest -m production tests/production
 
 bench:
 	$(NEED_VENV)
@@ -57,8 +62,12 @@ airflow:
 	$(NEED_STACK)
 	source $(ENV_FILE) && $(PY) -m local.airflow_home standalone
 
+# docker-compose.yaml as compose reads it: bare (a clean clone), with .env.example, and with the local-stack env
 compose-config:
+	@command -v docker-compose >/dev/null || { echo "docker-compose is not installed: run 'sudo apt-get install docker-compose'" >&2; exit 1; }
 	docker-compose -f docker-compose.yaml config --quiet
+	docker-compose --env-file .env.example -f docker-compose.yaml config --quiet
+	docker-compose --env-file docker-compose.local-stack.env -f docker-compose.yaml config --quiet
 
 clean: local-down
 	rm -rf .local

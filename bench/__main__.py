@@ -10,7 +10,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import campaign, chunking, knowledge_refresh, parse_time, pos_load, recommendations, stack_startup
+from bench import (
+    campaign, chunking, knowledge_refresh, parse_time, pos_load, production_run, recommendations, stack_startup,
+)
 
 BENCHMARKS = {
     "dag_parse_time": parse_time.run,
@@ -20,6 +22,7 @@ BENCHMARKS = {
     "knowledge_refresh": knowledge_refresh.run,
     "chunking": chunking.run,
     "campaign": campaign.run,
+    "production_run": production_run.run,
 }
 
 

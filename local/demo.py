@@ -56,6 +56,15 @@ def _run(cmd: list[str], env: dict[str, str], log_path: Path) -> float:
     return time.monotonic() - start
 
 
+def seed_command(as_of: datetime) -> list[str]:
+    """The demo's data: `python -m local.seed` into the landing bucket (also used by local/cluster.py and bench)."""
+    return [sys.executable, "-m", "local.seed", "--bucket", LANDING_BUCKET, "--aws-conn-id", "aws_default",
+            "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # one hour of events, the hour before the runs' logical date: the one run of
+            # pos_transactions_ingest reads that hour and its own (a backfill would read more)
+            "--hours", "1", "--events-per-hour", "600"]
+
+
 def dag_ids(env: dict[str, str]) -> list[str]:
     """The DAG ids defined in dags/, in pipeline order."""
     probe = (
@@ -170,12 +179,7 @@ def main() -> int:
         _step("seed synthetic data into S3")
         as_of = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
         seed_log = logs / "demo-seed.log"
-        _run([sys.executable, "-m", "local.seed", "--bucket", LANDING_BUCKET, "--aws-conn-id", "aws_default",
-              "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
-              # one hour of events, the hour before the runs' logical date: the one run of
-              # pos_transactions_ingest reads that hour and its own (a backfill would read more)
-              "--hours", "1", "--events-per-hour", "600"],
-             {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}, seed_log)
+        _run(seed_command(as_of), {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}, seed_log)
         print(seed_log.read_text().strip())
 
         _step("local Airflow home")
