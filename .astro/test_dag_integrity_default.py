@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAGS_FOLDER = PROJECT_ROOT / "dags"
 
 
 def _dag_files() -> list[Path]:
@@ -25,8 +26,17 @@ def no_connections_or_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+@pytest.fixture
+def project_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the image provides (PYTHONPATH, the plugins folder on sys.path), also when run alone on a laptop."""
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "plugins"))
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT))
+
+
 @pytest.mark.parametrize("dag_file", _dag_files(), ids=lambda p: p.name)
-def test_dag_file_imports_without_errors(dag_file: Path, no_connections_or_variables: None) -> None:
+def test_dag_file_imports_without_errors(
+    dag_file: Path, no_connections_or_variables: None, project_importable: None
+) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(dag_file))

@@ -25,7 +25,8 @@ def make_self_signed_cert(
     bundle_path: str | os.PathLike[str],
     days: int = 825,
 ) -> None:
-    """Write a self-signed EC P-256 certificate for localhost / 127.0.0.1, its key, and a CA bundle.
+    """Write a self-signed EC P-256 certificate for localhost / 127.0.0.1 (and the names containers use), its key
+    and a CA bundle.
 
     The bundle is certifi's roots followed by the certificate.
     """
@@ -42,7 +43,9 @@ def make_self_signed_cert(
         .not_valid_after(now + timedelta(days=days))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                 # how containers reach it: docker-compose's `local-stack` service, the host from Astro
+                 x509.DNSName("local-stack"), x509.DNSName("host.docker.internal")]
             ),
             critical=False,
         )
