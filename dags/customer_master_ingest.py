@@ -21,7 +21,9 @@ every later pipeline (recommendations, personalized emails).
   (PUT, COPY INTO, MERGE); the task logs counts only.
 
 SQL: `include/sql/customer_master_ingest/`. Validation: `include/customer_master/`.
-Produces the asset `RAW.CUSTOMERS`.
+Reads the asset `<bucket>/customers/`; produces `RAW.CUSTOMERS` and `OPS.QUARANTINE`.
+
+On failure: see docs/runbook.md#customer_master_ingest
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import OPS_QUARANTINE, RAW_CUSTOMERS
+from genai_personalization.assets import OPS_QUARANTINE, RAW_CUSTOMERS, S3_CUSTOMERS
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.customer_master import CustomerMasterLoadOperator
 
 
@@ -43,6 +46,7 @@ from genai_personalization.operators.customer_master import CustomerMasterLoadOp
     tags=["ingest", "customers", "snowflake"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
@@ -51,6 +55,7 @@ from genai_personalization.operators.customer_master import CustomerMasterLoadOp
 def customer_master_ingest() -> None:
     CustomerMasterLoadOperator(
         task_id="load_customers",
+        inlets=[S3_CUSTOMERS],
         outlets=[RAW_CUSTOMERS, OPS_QUARANTINE],
     )
 

@@ -55,6 +55,8 @@ Operator: `CustomerRecommendationsOperator` (plugins/genai_personalization/opera
 parameters and evaluation: `include/recommendations/`; SQL: `include/sql/customer_recommendations/`.
 Needs `customer_master_ingest` (RAW.CUSTOMERS), `pos_transactions_ingest` and
 `product_reviews_sentiment` to have run once. Produces the asset `ANALYTICS.RECOMMENDATIONS`.
+
+On failure: see docs/runbook.md#customer_recommendations
 """
 
 from __future__ import annotations
@@ -66,8 +68,12 @@ from airflow.sdk import Param, dag
 from genai_personalization.assets import (
     ANALYTICS_CUSTOMER_PURCHASE_HISTORY,
     ANALYTICS_RECOMMENDATIONS,
+    CURATED_PURCHASE_LINES,
     CURATED_REVIEW_SENTIMENT,
+    RAW_CUSTOMERS,
+    RAW_PRODUCTS,
 )
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.recommendations import DAG_SQL, CustomerRecommendationsOperator
 from genai_personalization.operators.snowflake_steps import SnowflakeSqlStepOperator
 
@@ -90,6 +96,7 @@ from genai_personalization.operators.snowflake_steps import SnowflakeSqlStepOper
     tags=["recommendations", "products", "snowflake"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
@@ -101,6 +108,8 @@ def customer_recommendations() -> None:
     compute_recommendations = CustomerRecommendationsOperator(
         task_id="compute_recommendations",
         as_of_date="{{ params.as_of_date }}",
+        # what compute.sql reads: the purchase lines (silver), not the gold table the DAG is scheduled on
+        inlets=[CURATED_PURCHASE_LINES, RAW_CUSTOMERS, RAW_PRODUCTS, CURATED_REVIEW_SENTIMENT],
         outlets=[ANALYTICS_RECOMMENDATIONS],
     )
     create_objects >> compute_recommendations

@@ -37,8 +37,10 @@ rarely and an unchanged run costs one listing and one query. No catchup: each ru
 is now, so there is nothing to backfill; trigger a run by hand after a bulk upload. One run at a
 time (`max_active_runs=1`).
 
-Produces the assets `RAG.DOCUMENTS`, `RAG.CHUNKS` (which schedules `embedding_refresh`) and
-`OPS.QUARANTINE`.
+Reads the asset `<bucket>/documents/`; produces the assets `RAG.DOCUMENTS`, `RAG.CHUNKS` (which
+schedules `embedding_refresh`) and `OPS.QUARANTINE`.
+
+On failure: see docs/runbook.md#document_ingest
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import OPS_QUARANTINE, RAG_CHUNKS, RAG_DOCUMENTS
+from genai_personalization.assets import OPS_QUARANTINE, RAG_CHUNKS, RAG_DOCUMENTS, S3_DOCUMENTS
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.documents import DAG_SQL, DocumentIngestOperator
 from genai_personalization.operators.snowflake_steps import SnowflakeSqlStepOperator
 
@@ -65,6 +68,7 @@ SCHEDULE = os.environ.get("GENAI_DOCUMENT_INGEST_SCHEDULE") or "@hourly"
     tags=["ingest", "knowledge", "snowflake"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
@@ -75,6 +79,7 @@ def document_ingest() -> None:
     sync_documents = DocumentIngestOperator(
         task_id="sync_documents",
         max_active_tis_per_dag=1,
+        inlets=[S3_DOCUMENTS],
         outlets=[RAG_DOCUMENTS, RAG_CHUNKS, OPS_QUARANTINE],
     )
     create_objects >> sync_documents

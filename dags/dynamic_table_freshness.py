@@ -36,6 +36,8 @@ last refresh (with the error if it failed):
 
 Operator: `DynamicTableFreshnessOperator` (plugins/genai_personalization/operators/freshness.py);
 verdicts: `include/freshness.py`. DDL: `include/sql/pos_transactions_ingest/create_dynamic_tables.sql`.
+
+On failure: see docs/runbook.md#dynamic_table_freshness
 """
 
 from __future__ import annotations
@@ -45,7 +47,13 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import ANALYTICS_CUSTOMER_PURCHASE_HISTORY, CURATED_PURCHASE_LINES
+from genai_personalization.assets import (
+    ANALYTICS_CUSTOMER_PURCHASE_HISTORY,
+    CURATED_PURCHASE_LINES,
+    RAW_POS_TRANSACTIONS,
+    RAW_PRODUCTS,
+)
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.freshness import DynamicTableFreshnessOperator
 
 # Read at parse time on purpose: a schedule is part of the DAG's definition. Environment only, no I/O.
@@ -61,6 +69,7 @@ SCHEDULE = os.environ.get("GENAI_FRESHNESS_SCHEDULE") or "*/10 * * * *"
     tags=["purchases", "snowflake", "dynamic-tables", "freshness"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 2,
         # short and flat: a retry is a re-check, and a long delay would only delay the alert
         "retry_delay": timedelta(minutes=1),
@@ -75,6 +84,8 @@ def dynamic_table_freshness() -> None:
         tables=["CURATED.PURCHASE_LINES", "ANALYTICS.CUSTOMER_PURCHASE_HISTORY"],  # upstream first
         tolerance="5 minutes",
         refresh_when_stale=True,
+        # what the two tables are defined over (create_dynamic_tables.sql), which a refresh reads
+        inlets=[RAW_POS_TRANSACTIONS, RAW_PRODUCTS],
         outlets=[CURATED_PURCHASE_LINES, ANALYTICS_CUSTOMER_PURCHASE_HISTORY],
     )
 

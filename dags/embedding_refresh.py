@@ -28,7 +28,10 @@ repoints the `RAG.CHUNK_EMBEDDINGS` view. The old set's table is dropped by the 
 **Schedule.** On the `RAG.CHUNKS` asset: runs after every successful `document_ingest`, and by
 hand. One run at a time.
 
-Produces the asset `RAG.CHUNK_EMBEDDINGS`.
+Reads the asset `RAG.CHUNKS`; produces `RAG.CHUNK_EMBEDDINGS` (which stands for the set tables too)
+and `RAG.EMBEDDING_SETS`.
+
+On failure: see docs/runbook.md#embedding_refresh
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import RAG_CHUNK_EMBEDDINGS, RAG_CHUNKS
+from genai_personalization.assets import RAG_CHUNK_EMBEDDINGS, RAG_CHUNKS, RAG_EMBEDDING_SETS
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.embeddings import EmbeddingRefreshOperator
 
 
@@ -50,6 +54,7 @@ from genai_personalization.operators.embeddings import EmbeddingRefreshOperator
     tags=["knowledge", "bedrock", "snowflake"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
@@ -60,7 +65,8 @@ def embedding_refresh() -> None:
         task_id="refresh_embeddings",
         max_active_tis_per_dag=1,
         pool="bedrock",
-        outlets=[RAG_CHUNK_EMBEDDINGS],
+        inlets=[RAG_CHUNKS],
+        outlets=[RAG_CHUNK_EMBEDDINGS, RAG_EMBEDDING_SETS],
     )
 
 

@@ -54,7 +54,10 @@ batch size, context k, input token budget), `GENAI_LLM_PRICES` (the cost table),
 `include/campaign/config.py` and `include/campaign/pricing.py`.
 
 Reads `RAW.CUSTOMERS`, `ANALYTICS.RECOMMENDATIONS` (latest as-of date per customer),
-`RAW.PRODUCTS`, `ANALYTICS.CUSTOMER_PURCHASE_HISTORY`, `RAG.*`. Produces `MARKETING.EMAILS`.
+`RAW.PRODUCTS`, `ANALYTICS.CUSTOMER_PURCHASE_HISTORY`, `RAG.*`. Produces `MARKETING.EMAILS` (and its
+working tables `MARKETING.CAMPAIGN_*`, `OPS.LLM_USAGE`, and in batch mode `<bucket>/batch-inference/`).
+
+On failure: see docs/runbook.md#personalized_email_campaign
 """
 
 from __future__ import annotations
@@ -64,7 +67,23 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag
 
-from genai_personalization.assets import MARKETING_EMAILS, OPS_LLM_USAGE
+from genai_personalization.assets import (
+    ANALYTICS_CUSTOMER_PURCHASE_HISTORY,
+    ANALYTICS_RECOMMENDATIONS,
+    MARKETING_CAMPAIGN_AUDIENCE,
+    MARKETING_CAMPAIGN_CONTEXT,
+    MARKETING_CAMPAIGN_RUNS,
+    MARKETING_EMAILS,
+    OPS_LLM_USAGE,
+    RAG_CHUNK_EMBEDDINGS,
+    RAG_CHUNKS,
+    RAG_DOCUMENTS,
+    RAG_EMBEDDING_SETS,
+    RAW_CUSTOMERS,
+    RAW_PRODUCTS,
+    S3_BATCH_INFERENCE,
+)
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.campaign import (
     DAG_SQL,
     CampaignSummaryOperator,
@@ -105,6 +124,7 @@ REDO = "{{ params.redo_needs_review }}"
     tags=["campaign", "bedrock", "snowflake", "llm"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
@@ -121,19 +141,31 @@ def personalized_email_campaign() -> None:
         max_customers="{{ params.max_customers }}",
         mode="{{ params.mode }}",
         batch_size="{{ params.batch_size }}",
+        inlets=[RAW_CUSTOMERS, ANALYTICS_RECOMMENDATIONS],
+        # MARKETING.EMAILS: customers without recommendations are stored as skipped here
+        outlets=[MARKETING_EMAILS, MARKETING_CAMPAIGN_AUDIENCE, MARKETING_CAMPAIGN_RUNS],
     )
     retrieve_context = RetrieveCampaignContextOperator(
-        task_id="retrieve_context", campaign_id=CAMPAIGN, redo_needs_review=REDO, pool="bedrock")
+        task_id="retrieve_context", campaign_id=CAMPAIGN, redo_needs_review=REDO, pool="bedrock",
+        inlets=[MARKETING_CAMPAIGN_AUDIENCE, ANALYTICS_RECOMMENDATIONS, RAW_PRODUCTS, RAG_EMBEDDING_SETS,
+                RAG_CHUNK_EMBEDDINGS, RAG_CHUNKS, RAG_DOCUMENTS],
+        outlets=[MARKETING_CAMPAIGN_CONTEXT, OPS_LLM_USAGE],
+    )
     generate_batch = GenerateEmailsOperator.partial(
         task_id="generate_batch",
         campaign_id=CAMPAIGN,
         redo_needs_review=REDO,
         pool="bedrock",
         execution_timeout=timedelta(hours=2),
-        outlets=[MARKETING_EMAILS, OPS_LLM_USAGE],
+        inlets=[MARKETING_CAMPAIGN_AUDIENCE, MARKETING_CAMPAIGN_CONTEXT, RAW_CUSTOMERS,
+                ANALYTICS_CUSTOMER_PURCHASE_HISTORY, ANALYTICS_RECOMMENDATIONS, RAW_PRODUCTS,
+                RAG_CHUNKS, RAG_DOCUMENTS],
+        # S3_BATCH_INFERENCE: mode batch writes the job's input there and reads its output back
+        outlets=[MARKETING_EMAILS, OPS_LLM_USAGE, S3_BATCH_INFERENCE],
     ).expand(batch=select_audience.output)
     summarize = CampaignSummaryOperator(
-        task_id="summarize", campaign_id=CAMPAIGN, redo_needs_review=REDO, trigger_rule="all_done")
+        task_id="summarize", campaign_id=CAMPAIGN, redo_needs_review=REDO, trigger_rule="all_done",
+        inlets=[MARKETING_EMAILS, MARKETING_CAMPAIGN_AUDIENCE, MARKETING_CAMPAIGN_RUNS, OPS_LLM_USAGE])
     create_objects >> select_audience >> retrieve_context >> generate_batch >> summarize
 
 

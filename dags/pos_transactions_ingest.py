@@ -43,8 +43,10 @@ files listed / skipped / loaded, lines read, events loaded, duplicates, quaranti
   it, and "first version wins" needs an order.
 - **Retries with backoff**: S3 and Snowflake hiccups are transient, and a retry re-reads harmlessly.
 
-SQL: `include/sql/pos_transactions_ingest/`. Validation and staging: `include/pos/`. Produces the
-assets `RAW.POS_TRANSACTIONS` and `OPS.QUARANTINE`.
+SQL: `include/sql/pos_transactions_ingest/`. Validation and staging: `include/pos/`. Reads the asset
+`<bucket>/pos/`; produces the assets `RAW.POS_TRANSACTIONS`, `OPS.QUARANTINE` and `OPS.LOAD_LEDGER`.
+
+On failure: see docs/runbook.md#pos_transactions_ingest
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import OPS_QUARANTINE, RAW_POS_TRANSACTIONS
+from genai_personalization.assets import OPS_LOAD_LEDGER, OPS_QUARANTINE, RAW_POS_TRANSACTIONS, RAW_PRODUCTS, S3_POS
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.pos import DAG_SQL, PosEventsLoadOperator
 from genai_personalization.operators.snowflake_steps import SnowflakeSqlStepOperator
 
@@ -71,6 +74,7 @@ SCHEDULE = os.environ.get("GENAI_POS_INGEST_SCHEDULE") or "*/15 * * * *"
     tags=["ingest", "purchases", "snowflake"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
@@ -82,14 +86,19 @@ def pos_transactions_ingest() -> None:
         task_id="create_dynamic_tables",
         dag_sql=DAG_SQL,
         step="create_dynamic_tables",
-        # after the load, so a first run initialises them with its events; whatever the load's
-        # outcome, since creating them is idempotent and does not depend on it
-        trigger_rule="all_done",
+        # after the load, so a first run initialises them with its events. Only after a successful load
+        # (the default trigger rule): as the last task it decides the run's state, and a failed load must
+        # leave the run failed; creating them is idempotent, so the next good run creates them
+        # what the dynamic tables are defined over. No outlets: DDL changes no rows, and Snowflake (not this
+        # task) refreshes the tables; dynamic_table_freshness emits them once they are within their target lag,
+        # which is what customer_recommendations waits for
+        inlets=[RAW_POS_TRANSACTIONS, RAW_PRODUCTS],
     )
     load_events = PosEventsLoadOperator(
         task_id="load_events",
         max_active_tis_per_dag=1,
-        outlets=[RAW_POS_TRANSACTIONS, OPS_QUARANTINE],
+        inlets=[S3_POS],
+        outlets=[RAW_POS_TRANSACTIONS, OPS_QUARANTINE, OPS_LOAD_LEDGER],
     )
     # the dynamic tables read bronze, so bronze first
     create_objects >> load_events >> create_dynamic_tables

@@ -42,8 +42,11 @@ current text to Comprehend. Both return and log a summary of counts.
 - **Retries with backoff**: S3, Snowflake and Comprehend hiccups are transient, and every step is
   safe to repeat.
 
-SQL: `include/sql/product_reviews_sentiment/`. Parsing and staging: `include/catalog/`. Produces
-the assets `RAW.PRODUCTS`, `RAW.PRODUCT_REVIEWS`, `OPS.QUARANTINE` and `CURATED.REVIEW_SENTIMENT`.
+SQL: `include/sql/product_reviews_sentiment/`. Parsing and staging: `include/catalog/`. Reads the
+asset `<bucket>/catalog/`; produces `RAW.PRODUCTS`, `RAW.PRODUCT_REVIEWS`, `OPS.QUARANTINE`,
+`OPS.LOAD_LEDGER` and `CURATED.REVIEW_SENTIMENT`.
+
+On failure: see docs/runbook.md#product_reviews_sentiment
 """
 
 from __future__ import annotations
@@ -53,7 +56,15 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from genai_personalization.assets import CURATED_REVIEW_SENTIMENT, OPS_QUARANTINE, RAW_PRODUCT_REVIEWS, RAW_PRODUCTS
+from genai_personalization.assets import (
+    CURATED_REVIEW_SENTIMENT,
+    OPS_LOAD_LEDGER,
+    OPS_QUARANTINE,
+    RAW_PRODUCT_REVIEWS,
+    RAW_PRODUCTS,
+    S3_CATALOG,
+)
+from genai_personalization.oncall import OnCallNotifier
 from genai_personalization.operators.catalog import DAG_SQL, CatalogLoadOperator
 from genai_personalization.operators.sentiment import ReviewSentimentOperator
 from genai_personalization.operators.snowflake_steps import SnowflakeSqlStepOperator
@@ -71,6 +82,7 @@ SCHEDULE = os.environ.get("GENAI_CATALOG_SCHEDULE") or "0 3 * * *"
     tags=["ingest", "catalog", "reviews", "sentiment", "snowflake", "comprehend"],
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": OnCallNotifier(),  # one line to on-call, final failures only
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
@@ -81,11 +93,13 @@ def product_reviews_sentiment() -> None:
     load_catalog = CatalogLoadOperator(
         task_id="load_catalog",
         max_active_tis_per_dag=1,  # two loads merging the same products at once could both insert them
-        outlets=[RAW_PRODUCTS, RAW_PRODUCT_REVIEWS, OPS_QUARANTINE],
+        inlets=[S3_CATALOG],
+        outlets=[RAW_PRODUCTS, RAW_PRODUCT_REVIEWS, OPS_QUARANTINE, OPS_LOAD_LEDGER],
     )
     analyse_sentiment = ReviewSentimentOperator(
         task_id="analyse_sentiment",
         max_active_tis_per_dag=1,
+        inlets=[RAW_PRODUCT_REVIEWS],
         outlets=[CURATED_REVIEW_SENTIMENT],
     )
     create_objects >> load_catalog >> analyse_sentiment

@@ -39,6 +39,21 @@ def test_every_dag_has_tags_owner_retries_and_docs(dag_bag) -> None:
     assert problems == []
 
 
+def test_every_task_pages_on_call_when_it_fails_for_good(dag_bag) -> None:
+    # default_args["on_failure_callback"] = OnCallNotifier() in every DAG (plugins/genai_personalization/oncall.py);
+    # not on retry: a try that will be retried is no reason to page anyone
+    from genai_personalization.oncall import OnCallNotifier
+
+    problems = []
+    for dag_id, dag in sorted(dag_bag.dags.items()):
+        for task in dag.tasks:
+            if not any(isinstance(cb, OnCallNotifier) for cb in task.on_failure_callback or []):
+                problems.append(f"{dag_id}.{task.task_id}: no OnCallNotifier in on_failure_callback")
+            if any(isinstance(cb, OnCallNotifier) for cb in task.on_retry_callback or []):
+                problems.append(f"{dag_id}.{task.task_id}: OnCallNotifier on retry pages for every retried try")
+    assert problems == []
+
+
 def test_dag_files_import_nothing_heavy_at_top_level() -> None:
     import ast
 
