@@ -177,6 +177,42 @@ def test_the_trigger_polls_until_the_job_ends_and_carries_what_the_task_resumes_
     assert BatchJobTrigger(**kwargs).serialize() == (path, kwargs)
 
 
+def test_a_poll_that_fails_for_good_ends_the_wait_with_one_line_and_a_throttled_poll_polls_again() -> None:
+    import asyncio
+
+    from botocore.exceptions import ClientError
+
+    from genai_personalization.operators.campaign_batch import BatchJobTrigger
+
+    def client_error(code: str, status: int) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": f"{code} happened\nsecond line"},
+                            "ResponseMetadata": {"HTTPStatusCode": status}}, "GetModelInvocationJob")
+
+    def events(answers: list[object]) -> list[dict[str, Any]]:
+        trigger = BatchJobTrigger(job_arn="arn:job/abc", aws_conn_id=None, poll_seconds=0, max_polls=10, resume={})
+        seen = iter(answers)
+
+        def job_status() -> str:
+            answer = next(seen)
+            if isinstance(answer, Exception):
+                raise answer
+            return str(answer)
+
+        trigger.job_status = job_status  # type: ignore[method-assign]
+
+        async def collect() -> list[dict[str, Any]]:
+            return [event.payload async for event in trigger.run()]
+
+        return asyncio.run(collect())
+
+    assert events([client_error("ThrottlingException", 400), client_error("InternalServerException", 500),
+                   "Completed"])[0]["status"] == "success"
+    denied, = events(["InProgress", client_error("AccessDeniedException", 403)])
+    assert denied["status"] == "poll_failed" and denied["job_status"] == "InProgress"
+    assert denied["reason"].startswith("AccessDeniedException: An error occurred (AccessDeniedException)")
+    assert "\n" not in denied["reason"]
+
+
 class FakeOperator:
     """What complete_batch_job uses of GenerateEmailsOperator."""
 
@@ -218,3 +254,19 @@ def test_a_job_that_fails_as_a_whole_sends_the_batch_on_demand_without_reading_s
 
     with pytest.raises(AirflowFailException, match="lacks the job"):
         complete_batch_job(FakeOperator(), {}, None, {"status": "success"})  # type: ignore[arg-type]
+
+
+def test_a_job_that_cannot_be_polled_fails_the_task_with_one_line_instead_of_paying_twice() -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    from genai_personalization.operators.campaign_batch import complete_batch_job
+
+    op = FakeOperator()
+    params = {"batch_no": 3, "mode": "batch", "final_statuses": ["generated"]}
+    event = {"status": "poll_failed", "job_arn": "arn:x/job2", "job_status": "InProgress",
+             "reason": "AccessDeniedException: not allowed", "resume": {"params": params, "bucket": "b", "prefix": "p",
+                                                                       "records": 120}}
+    with pytest.raises(AirflowException, match=r"^batch 3: polling Bedrock batch inference job arn:x/job2 failed: "
+                                               r"AccessDeniedException: not allowed$"):
+        complete_batch_job(op, {}, None, event)  # type: ignore[arg-type]
+    assert op.ran_on_demand_with == []

@@ -302,6 +302,20 @@ def test_summary_counts_and_fails_on_failed_or_missing(warehouse: Any, rows: Any
     assert summary["usage"]["email"]["estimated_cost_usd"] > 0
 
 
+def test_summary_fails_a_run_that_never_selected_its_audience(warehouse: Any, rows: Any) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    from genai_personalization.operators.campaign import CampaignSummaryOperator
+
+    # an earlier run generated every email; this run's select_audience failed, so it selected nothing
+    for batch in select(run_id="manual__1", batch_size=10):
+        generate(batch, StandInConverse(), run_id="manual__1")
+    summarize = CampaignSummaryOperator(task_id="summarize", campaign_id=CAMPAIGN)
+    assert summarize.execute(context("manual__1"))["generated"] == 6
+    with pytest.raises(AirflowException, match=r"run manual__2 selected no audience \(select_audience did not finish\)"):
+        summarize.execute(context("manual__2"))
+
+
 def test_missing_inputs_name_the_pipeline_to_run(stand_ins: Any, rows: Any) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from genai_personalization.operators.snowflake_steps import SnowflakeStepsOperator
+from genai_personalization.operators.snowflake_steps import SnowflakeStepsOperator, snowflake_error_line
 from genai_personalization.sql import render_sql
 
 if TYPE_CHECKING:
@@ -106,8 +106,7 @@ class CampaignOperatorBase(SnowflakeStepsOperator):
                 cursor.execute(render_sql(DAG_SQL, step, **params))
                 return [tuple(row) for row in cursor.fetchall()]
         except SnowflakeError as e:
-            first_line = (str(e.msg or e).strip().splitlines() or ["(no message)"])[0]
-            raise AirflowException(f"{DAG_SQL}/{step}.sql failed: {first_line}") from e
+            raise AirflowException(f"{DAG_SQL}/{step}.sql failed: {snowflake_error_line(e)}") from e
 
     def write_usage(self, conn: Any, params: dict[str, Any], rows: list[list[object]]) -> None:
         from include.staging import csv_row
@@ -580,10 +579,12 @@ def email_row(r: EmailResult) -> list[object]:
 
 
 class CampaignSummaryOperator(CampaignOperatorBase):
-    """Count the campaign's emails by status and this run's model usage; fail if any is failed or missing.
+    """Count the campaign's emails by status and this run's model usage; fail if any is failed or missing,
+    or if this run never selected its audience.
 
     Runs whatever happened upstream (trigger rule ``all_done``), so a run that failed still reports what
-    it stored. Returns (and logs) the counts; no customer data.
+    it stored; as the DAG's last task it also decides the run's state, so a run whose select_audience
+    failed must not end green. Returns (and logs) the counts; no customer data.
     """
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -611,6 +612,10 @@ class CampaignSummaryOperator(CampaignOperatorBase):
             "estimated_input_tokens_per_request": None if per_request is None else round(float(per_request), 1),
         }
         self.log.info("campaign summary: %s", json.dumps(summary, sort_keys=True))
+        if not statuses.get("selected", (0, 0))[0]:
+            raise AirflowException(
+                f"campaign {params['campaign_id']}: run {params['run_id']} selected no audience (select_audience did "
+                "not finish): see its log, fix the cause, then clear select_audience with its downstream tasks")
         if counts["failed"] or counts["missing"]:
             raise AirflowException(
                 f"campaign {params['campaign_id']}: {counts['failed']} email(s) failed and {counts['missing']} of this "

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
@@ -132,7 +132,8 @@ class BatchJobTrigger(BaseTrigger):
     worker thread (``asyncio.to_thread``), every ``poll_seconds``, at most ``max_polls`` times. Events:
     ``{"status": "success", "job_arn", "job_status", "resume"}`` for Completed / PartiallyCompleted (records
     without an answer go on demand), ``{"status": "error", ...}`` for Failed / Stopped / Expired or the poll
-    limit reached. ``resume`` (the run's step parameters and where the JSONL is) travels in the event, not
+    limit reached, ``{"status": "poll_failed", "reason", ...}`` when GetModelInvocationJob fails for good (a
+    denied or unknown job: throttling and 5xx only cost a poll), so the task fails with one line. ``resume`` (the run's step parameters and where the JSONL is) travels in the event, not
     in ``defer(kwargs=...)``: ``dag.test()`` replaces the next kwargs by the event alone.
     """
 
@@ -154,9 +155,24 @@ class BatchJobTrigger(BaseTrigger):
         return str(job.get("status"))
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from genai_personalization.bedrock import error_code
+        from include.retry import is_retryable
+
         status = "unknown"
         for _ in range(self.max_polls):
-            status = await asyncio.to_thread(self.job_status)
+            try:
+                status = await asyncio.to_thread(self.job_status)
+            except Exception as e:  # a crash here would reach the task (and on-call) as a bare "Trigger failure"
+                code, http_status = error_code(e)
+                if not is_retryable(code, http_status):
+                    first = (str(e).strip().splitlines() or [""])[0][:200]
+                    yield TriggerEvent({"status": "poll_failed", "job_arn": self.job_arn, "job_status": status,
+                                        "reason": f"{code}: {first}" if first else code, "resume": self.resume})
+                    return
+                self.log.warning("Bedrock batch inference job %s: polling failed (%s), polling again", self.job_arn,
+                                 code)
+                await asyncio.sleep(self.poll_seconds)
+                continue
             if status in ("Completed", "PartiallyCompleted"):
                 yield TriggerEvent({"status": "success", "job_arn": self.job_arn, "job_status": status,
                                     "resume": self.resume})
@@ -221,6 +237,10 @@ def complete_batch_job(op: GenerateEmailsOperator, context: Context, config: Cam
         raise AirflowFailException("batch inference: the trigger event lacks the job and batch to resume") from e
     aws_conn_id = op.aws_conn_id or op.settings.aws_conn_id
     answers: dict[str, dict[str, Any]] = {}
+    if event.get("status") == "poll_failed":
+        # the job may still run: generating on demand now could pay for every email twice
+        raise AirflowException(f"batch {params['batch_no']}: polling Bedrock batch inference job {job_arn} failed: "
+                               f"{str(event.get('reason'))[:200]}")
     if event.get("status") != "success":
         op.log.warning("batch %d: Bedrock batch inference job %s did not complete (%s): generating the batch on "
                        "demand", params["batch_no"], job_arn, str(event.get("job_status") or event.get("status"))[:40])

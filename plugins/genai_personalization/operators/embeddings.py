@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from genai_personalization.operators.snowflake_steps import SnowflakeStepsOperator
+from genai_personalization.operators.snowflake_steps import SnowflakeStepsOperator, snowflake_error_line
 from genai_personalization.sql import render_sql
 from include.settings import is_identifier
 
@@ -159,4 +159,4 @@ class EmbeddingRefreshOperator(SnowflakeStepsOperator):
             with closing(conn.cursor()) as cursor:
                 cursor.execute(sql, params)
         except SnowflakeError as e:
-            raise AirflowException(f"{DAG_SQL}: {(str(e.msg or e).strip().splitlines() or ['?'])[0]}") from e
+            raise AirflowException(f"{DAG_SQL}: {snowflake_error_line(e)}") from e

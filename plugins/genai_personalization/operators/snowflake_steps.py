@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
+def snowflake_error_line(error: BaseException) -> str:
+    """A Snowflake error's message in one line: its first line, with the next when the first only
+    introduces it ("SQL compilation error:" is followed by the cause on a line of its own)."""
+    lines = [line.strip() for line in str(getattr(error, "msg", None) or error).splitlines() if line.strip()]
+    if not lines:
+        return "(no message)"
+    return f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+
+
 class SnowflakeOperatorBase(BaseOperator):
     """Base for the project's Snowflake operators: settings, the stock SnowflakeHook, the database.
 
@@ -76,8 +85,7 @@ class SnowflakeStepsOperator(SnowflakeOperatorBase):
         try:
             cursors = list(conn.execute_string(render_sql(self.dag_sql, step, **params), remove_comments=True))
         except SnowflakeError as e:
-            first_line = (str(e.msg or e).strip().splitlines() or ["(no message)"])[0]
-            raise AirflowException(f"{self.dag_sql}/{step}.sql failed: {first_line}") from e
+            raise AirflowException(f"{self.dag_sql}/{step}.sql failed: {snowflake_error_line(e)}") from e
         self.log.info("ran %s/%s.sql (%d statement(s))", self.dag_sql, step, len(cursors))
         return cursors
 
