@@ -76,6 +76,18 @@ def hostname() -> str:
     return os.environ.get("LOCAL_CLUSTER_HOSTNAME") or socket.getfqdn()
 
 
+def _kill_and_wait(processes: list[Any]) -> None:
+    """SIGKILL each of ``processes`` (psutil.Process) that is still there, and reap them."""
+    import psutil
+
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
@@ -287,15 +299,8 @@ class Cluster:
 
     def kill(self, name: str) -> int:
         """SIGKILL a component with everything it started, as when its machine dies; returns processes killed."""
-        import psutil
-
         victims = self.processes(name)
-        for process in victims:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(victims, timeout=10)
+        _kill_and_wait(victims)
         return len(victims)
 
     def _last_log_line(self, name: str) -> str:
@@ -449,12 +454,7 @@ class Cluster:
                     except ProcessLookupError:
                         pass
             _, alive = psutil.wait_procs(victims, timeout=grace)
-            for process in alive:
-                try:
-                    process.kill()
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(alive, timeout=10)
+            _kill_and_wait(alive)
             for name in group:
                 self._pid_file(name).unlink(missing_ok=True)
         self.stack.down()

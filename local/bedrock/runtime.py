@@ -100,7 +100,7 @@ def converse_request(body: dict[str, Any], default_max_tokens: int) -> tuple[Cha
         choice = tool_config.get("toolChoice", {})
         tool_choice = choice["tool"]["name"] if "tool" in choice else ("any" if "any" in choice else "auto")
         if tool_choice not in ("any", "auto") and tool_choice not in {t.name for t in tools}:
-            raise validation(f"toolChoice names a tool that is not in toolConfig.tools")
+            raise validation("toolChoice names a tool that is not in toolConfig.tools")
     request = ChatRequest(system=system, messages=turns, tools=tools, tool_choice=tool_choice,
                           max_tokens=max_tokens, last_turn_is_tool_result=last_is_tool_result)
     return request, _input_tokens(request)

@@ -207,8 +207,9 @@ def test_compose_init_creates_every_pool_of_airflow_settings(tmp_path: Path) -> 
     snippet = re.search(r"python -c '(.*?)' \|\| exit 1", script, re.S)
     assert snippet, "airflow-init: the python -c '...' step that reads airflow_settings.yaml is missing"
     assert "airflow pools import /tmp/pools.json" in script
-    code = snippet.group(1).replace("/opt/airflow/airflow_settings.yaml", str(SETTINGS))
-    code = code.replace("/tmp/", f"{tmp_path}/")
+    # /tmp/ first: the checkout itself may live under /tmp (CI's clean clones do)
+    code = snippet.group(1).replace("/tmp/", f"{tmp_path}/")
+    code = code.replace("/opt/airflow/airflow_settings.yaml", str(SETTINGS))
     exec(compile(code, "airflow-init", "exec"), {})  # noqa: S102 (the compose file's own code)
     pools = json.loads((tmp_path / "pools.json").read_text())
     expected = {p["pool_name"]: p["pool_slot"] for p in _settings()["pools"]}

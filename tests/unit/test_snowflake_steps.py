@@ -32,7 +32,7 @@ def test_an_error_without_message_still_says_something() -> None:
 
 
 class FailingConnection:
-    def execute_string(self, sql: str, remove_comments: bool = False) -> Any:  # noqa: ANN401
+    def execute_string(self, sql: str, remove_comments: bool = False) -> Any:
         raise ProgrammingError(msg=COMPILATION, errno=2003)
 
 

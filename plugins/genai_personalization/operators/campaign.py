@@ -365,7 +365,7 @@ class GenerateEmailsOperator(CampaignOperatorBase):
                            config: CampaignConfig) -> dict[str, Any]:
         from genai_personalization.bedrock import ModelCallError
         from genai_personalization.converse import ConverseToolModel, QuotaPatientCaller
-        from include.campaign.generation import EmailResult, failed_result, generate_email
+        from include.campaign.generation import failed_result, generate_email
         from include.campaign.pricing import PriceTable
         from include.campaign.prompt import PromptBuilder, TokenCounter, prompt_limits
         from include.campaign.validation import ValidationLimits
